@@ -1,0 +1,1 @@
+"""Parta's areas, one blueprint each (auth, home, schools, …), and the shared extensions."""

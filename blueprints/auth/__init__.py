@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sign-in, one-time codes, password reset, the profile."""

@@ -1,0 +1,63 @@
+"""Flask extensions, made here and bound to the application in ``create_app``."""
+import datetime as dt
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, request, url_for
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from htmx_flask import Htmx
+
+LANGUAGES = {"ru": "Русский", "en": "English"}
+LOCALE_COOKIE = "parta_lang"
+
+babel = Babel()
+csrf = CSRFProtect()
+htmx = Htmx()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+login_manager.session_protection = "basic"
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+socketio = SocketIO()
+
+
+def select_locale():
+    """The person's saved choice, then the language cookie, then Russian."""
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    return chosen if chosen in LANGUAGES else "ru"
+
+
+@lru_cache(maxsize=256)
+def _file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename):
+    """A static file's URL with its content hash, so it can be cached for a year."""
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_file_digest(str(path)))
+
+
+def register_template_helpers(app):
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def today():
+        return {"today_iso": dt.date.today().isoformat()}
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        static_url=static_url,
+        csrf_token=generate_csrf,
+        languages=LANGUAGES,
+        format_date=format_date,
+        format_datetime=format_datetime,
+    )

@@ -1,0 +1,1 @@
+"""The home page, the landing page for guests, contacts and the language switch."""

@@ -1,0 +1,97 @@
+"""Demo data for a first start: «Гимназия №1» in Moscow with its people."""
+import datetime as dt
+
+from db import database
+from db.models import Membership, School, SchoolClass, User
+
+DEMO_PASSWORD = "parta-demo"
+
+PEOPLE = [
+    # key, phone, email, last, first, patronymic, gender, birth date
+    ("admin", "+79000000001", None, "Чередин", "Илья", "Сергеевич", "m", "1980-03-14"),
+    ("teacher", "+79000000002", None, "Рощина", "Яна", "Михайловна", "f", "1992-07-22"),
+    ("teacher2", "+79000000003", None, "Соколов", "Пётр", "Андреевич", "m", "1985-11-02"),
+    ("student", None, "masha@example.org", "Иванова", "Мария", "Олеговна", "f", "2012-05-09"),
+    ("student2", None, "kolya@example.org", "Петров", "Николай", "Ильич", "m", "2012-09-30"),
+    ("student3", "+79000000013", None, "Смирнова", "Анна", "Викторовна", "f", "2008-01-17"),
+    ("student4", None, "artem@example.org", "Кузнецов", "Артём", "Денисович", "m", "2008-04-25"),
+    ("parent", "+79000000010", None, "Иванова", "Ольга", "Петровна", "f", "1984-12-01"),
+]
+
+ROLE_NAMES = {
+    "admin": "администратор",
+    "teacher": "учитель, классный руководитель 7А",
+    "teacher2": "учитель, классный руководитель 11А",
+    "student": "ученица 7А",
+    "student2": "ученик 7А",
+    "student3": "ученица 11А",
+    "student4": "ученик 11А",
+    "parent": "родитель (Мария Иванова, 7А)",
+}
+
+
+def load_if_empty():
+    """Load the demo on the first start only; returns whether it did."""
+    with database.connection_context():
+        if User.select().exists():
+            return False
+        load()
+        return True
+
+
+def load():
+    from blueprints.auth.actions import hash_password
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    with database.atomic():
+        users = {}
+        for key, phone, email, last, first, patronymic, gender, born in PEOPLE:
+            users[key] = User.create(
+                phone=phone,
+                email=email,
+                password_hash=password_hash,
+                last_name=last,
+                first_name=first,
+                patronymic=patronymic,
+                gender=gender,
+                birth_date=dt.date.fromisoformat(born),
+            )
+        school = School.create(
+            full_name="Государственное бюджетное общеобразовательное учреждение «Гимназия №1»",
+            short_name="Гимназия №1",
+            region="Москва",
+            city="Москва",
+            description="Гимназия с углублённым изучением математики и иностранных языков.",
+            phone="+74950000001",
+            email="info@gymnasium1.example.org",
+            address="Москва, ул. Школьная, д. 1",
+        )
+        c7 = SchoolClass.create(school=school, name="7А", class_teacher=users["teacher"])
+        c11 = SchoolClass.create(
+            school=school, name="11А", profile="социально-гуманитарный", class_teacher=users["teacher2"]
+        )
+
+        def member(key, role, school_class=None, subject=""):
+            Membership.create(
+                user=users[key], school=school, role=role, school_class=school_class, subject=subject
+            )
+
+        member("admin", Membership.ADMIN)
+        member("teacher", Membership.TEACHER, c7, "Математика")
+        member("teacher", Membership.TEACHER, c11, "Математика")
+        member("teacher2", Membership.TEACHER, c11, "Физика")
+        member("teacher2", Membership.TEACHER, c7, "Физика")
+        member("student", Membership.STUDENT, c7)
+        member("student2", Membership.STUDENT, c7)
+        member("student3", Membership.STUDENT, c11)
+        member("student4", Membership.STUDENT, c11)
+        member("parent", Membership.PARENT, c7)
+    return users
+
+
+def print_sign_ins(echo, host, port):
+    echo(f"\nParta: http://{host}:{port}/")
+    echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for key, phone, email, last, first, *_rest in PEOPLE:
+        echo(f"  {phone or email:<20} {first} {last} — {ROLE_NAMES[key]}")
+    echo("")

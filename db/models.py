@@ -1,0 +1,167 @@
+"""Parta's tables. Each change to them comes with a migration in db/migrations/."""
+import datetime as dt
+
+from flask_login import UserMixin
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from db import database
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(UserMixin, BaseModel):
+    """One account per person for the whole platform, by phone or by email."""
+
+    phone = CharField(max_length=16, null=True, unique=True)  # E.164
+    email = CharField(max_length=254, null=True, unique=True)  # lower case
+    password_hash = CharField(max_length=255)
+    first_name = CharField(max_length=64, default="")
+    last_name = CharField(max_length=64, default="")
+    patronymic = CharField(max_length=64, default="")
+    gender = CharField(max_length=1, default="")  # "f", "m" or ""
+    birth_date = DateField(null=True)
+    locale = CharField(max_length=5, default="ru")
+    failed_signins = IntegerField(default=0)
+    session_epoch = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    def get_id(self):
+        # The epoch ends every other session when the password is reset.
+        return f"{self.id}:{self.session_epoch}"
+
+    @classmethod
+    def by_identifier(cls, identifier):
+        field = cls.email if "@" in identifier else cls.phone
+        return cls.get_or_none(field == identifier)
+
+    @property
+    def profile_complete(self):
+        return bool(self.first_name and self.last_name)
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def short_name(self):
+        """«Вадим Ж.»: what a person who holds the phone may see of its account."""
+        initial = f" {self.last_name[0]}." if self.last_name else ""
+        return f"{self.first_name}{initial}".strip()
+
+    def schools(self):
+        return (
+            School.select()
+            .join(Membership)
+            .where(Membership.user == self)
+            .distinct()
+            .order_by(School.short_name)
+        )
+
+
+class OneTimeCode(BaseModel):
+    """A code sent to prove that a person holds a phone or a mailbox.
+
+    Only an HMAC of the code is stored; a code dies when used, after its last
+    allowed wrong try, when it expires, or when a newer one is sent.
+    """
+
+    identifier = CharField(max_length=254)
+    purpose = CharField(max_length=16)  # signup, reset, signin
+    code_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    attempts = IntegerField(default=0)
+    used_at = DateTimeField(null=True)
+    revoked = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("identifier", "purpose"), False),)
+
+    @classmethod
+    def latest(cls, identifier, purpose):
+        return (
+            cls.select()
+            .where((cls.identifier == identifier) & (cls.purpose == purpose))
+            .order_by(cls.created_at.desc(), cls.id.desc())
+            .first()
+        )
+
+
+class School(BaseModel):
+    full_name = CharField(max_length=255)
+    short_name = CharField(max_length=128)
+    country = CharField(max_length=64, default="Россия")
+    region = CharField(max_length=128, default="")
+    city = CharField(max_length=128)
+    description = TextField(default="")
+    phone = CharField(max_length=16, default="")
+    email = CharField(max_length=254, default="")
+    address = CharField(max_length=255, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    def classes_in_order(self):
+        return SchoolClass.select().where(SchoolClass.school == self).order_by(SchoolClass.name)
+
+    def participant_count(self):
+        return (
+            Membership.select(Membership.user)
+            .where(Membership.school == self)
+            .distinct()
+            .count()
+        )
+
+    def people(self, role):
+        return (
+            User.select()
+            .join(Membership)
+            .where((Membership.school == self) & (Membership.role == role))
+            .distinct()
+            .order_by(User.last_name, User.first_name)
+        )
+
+
+class SchoolClass(BaseModel):
+    school = ForeignKeyField(School, backref="classes", on_delete="CASCADE")
+    name = CharField(max_length=32)  # «7А»
+    profile = CharField(max_length=128, default="")  # «социально-гуманитарный»
+    class_teacher = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("school", "name"), True),)
+
+
+class Membership(BaseModel):
+    """A role a person holds in a school; a teacher has one row per class taught."""
+
+    ADMIN, TEACHER, STUDENT, PARENT = "admin", "teacher", "student", "parent"
+
+    user = ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    school = ForeignKeyField(School, backref="memberships", on_delete="CASCADE")
+    role = CharField(max_length=16)
+    school_class = ForeignKeyField(SchoolClass, null=True, on_delete="CASCADE")
+    subject = CharField(max_length=128, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "school", "role", "school_class", "subject"), True),)
+
+    @classmethod
+    def of(cls, user, school):
+        return cls.select().where((cls.user == user) & (cls.school == school))
