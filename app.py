@@ -24,7 +24,13 @@ from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
+# Socket.IO handlers must be registered before socketio.init_app() runs, so that each
+# application built (tests build many) gets them.
+import blueprints.home.events  # noqa: F401
 from blueprints import extensions
+from blueprints.auth import routes as auth_routes
+from blueprints.home import routes as home_routes
+from blueprints.schools import routes as schools_routes
 from blueprints.extensions import babel, csrf, htmx, limiter, login_manager, socketio
 from db import bind_database, migrate
 
@@ -115,6 +121,7 @@ def create_app(test_config=None):
         BABEL_DEFAULT_TIMEZONE="Europe/Moscow",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
         WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
 
@@ -131,14 +138,8 @@ def create_app(test_config=None):
         manage_session=False,
     )
 
-    from blueprints.auth.routes import bp as auth_bp
-    from blueprints.home.routes import bp as home_bp
-    from blueprints.schools.routes import bp as schools_bp
-
-    app.register_blueprint(home_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(schools_bp)
-    import blueprints.home.events  # noqa: F401  (registers Socket.IO handlers)
+    for blueprint in (home_routes.bp, auth_routes.bp, schools_routes.bp):
+        app.register_blueprint(blueprint)
 
     _register_errors(app)
     _register_commands(app)
@@ -171,10 +172,7 @@ def _register_errors(app):
         response = render_template(
             "errors/error.html", code=code, message=messages.get(code, messages[500])()
         )
-        headers = {}
-        if code == 429 and getattr(error, "retry_after", None):
-            headers["Retry-After"] = str(error.retry_after)
-        return response, code, headers
+        return response, code
 
     for code in messages:
         app.register_error_handler(code, render_error)

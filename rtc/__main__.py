@@ -1,0 +1,3 @@
+from rtc.server import main
+
+main()
