@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres install install-dev catalogs static chromium migrate clean
+.PHONY: run test test-sqlite test-postgres install install-dev catalogs catalogs-update static chromium migrate clean
 
 run: install catalogs static
 	$(PY) -m flask --app app setup
@@ -57,3 +57,10 @@ chromium:
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
 	find static -name '*.gz' -delete -o -name '*.br' -delete
+
+# After changing user-facing strings: refresh the catalogs, then translate what is new.
+catalogs-update: install
+	$(VENV)/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext \
+	  --project=Parta --version=1.0 --sort-by-file --add-comments=Translators: \
+	  -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations

@@ -67,10 +67,10 @@ def test_code_is_stored_only_as_a_keyed_hash(client, form, smtp_server):
 @pytest.mark.parametrize(
     "typed, message",
     [
-        ("12345", "Это не номер мобильного телефона"),
-        ("+7 921", "Это не номер мобильного телефона"),
+        ("12345", "Номер мобильного телефона указан неверно"),
+        ("+7 921", "Номер мобильного телефона указан неверно"),
         ("name@", "Это не похоже на адрес электронной почты"),
-        ("", "Введите номер мобильного телефона или email"),
+        ("", "Введите номер мобильного телефона или электронную почту"),
     ],
 )
 def test_malformed_identifier_is_refused_on_the_form(client, form, typed, message):
@@ -114,7 +114,7 @@ def test_resend_waits_for_the_cooldown_and_a_new_code_replaces_the_old(client, f
     assert len(smtp_server.to(EMAIL)) == sent_before + 1
     second = smtp_server.last_code(EMAIL)
     if first != second:
-        assert "больше не действует" in form("/auth/code", {"code": first}).get_data(as_text=True)
+        assert "Неверный код" in form("/auth/code", {"code": first}).get_data(as_text=True)
     assert form("/auth/code", {"code": second}).headers["Location"] == "/auth/password"
 
 
@@ -172,7 +172,7 @@ def test_sign_in_does_not_reveal_whether_an_account_exists(client, form, demo):
     wrong = form("/auth/login", {"identifier": "+7 900 000-00-02", "password": "whatever1"})
     assert unknown.status_code == wrong.status_code == 200
     for response in (unknown, wrong):
-        assert "Неверный телефон, email или пароль" in response.get_data(as_text=True)
+        assert "Неверный телефон, почта или пароль" in response.get_data(as_text=True)
 
 
 def test_sign_in_and_sign_out(client, auth, demo):
@@ -235,7 +235,7 @@ def test_sign_up_with_a_taken_number_leads_to_not_me_without_data(client, form, 
 def test_a_failing_sms_gateway_gives_a_clear_message_and_stores_no_code(client, form, sms_gateway):
     sms_gateway.fail = True
     response = start_signup(form, PHONE_TYPED)
-    assert "Не удалось отправить код" in response.get_data(as_text=True)
+    assert "не удалось отправить код" in response.get_data(as_text=True)
     assert OneTimeCode.select().count() == 0
 
 
@@ -245,6 +245,6 @@ def test_a_failing_mail_server_keeps_the_previous_code_alive(app, client, form, 
     OneTimeCode.update(created_at=utcnow() - dt.timedelta(seconds=61)).execute()
     app.config["SMTP_PORT"] = 1  # nothing listens there
     response = post_form(client, "/auth/code/resend", {}, page="/auth/code", follow_redirects=True)
-    assert "Не удалось отправить код" in response.get_data(as_text=True)
+    assert "не удалось отправить код" in response.get_data(as_text=True)
     assert OneTimeCode.select().count() == 1
     assert form("/auth/code", {"code": code}).headers["Location"] == "/auth/password"

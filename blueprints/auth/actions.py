@@ -75,20 +75,35 @@ def parse_phone(raw):
         number = phonenumbers.parse(raw, "RU")
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in mobile
+    ):
         raise AuthError(
             _l("This is not a valid mobile phone number. Example: +7 921 869-52-60.")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def check_password_pair(password, confirmation):
-    if password != confirmation:
-        raise AuthError(_l("The passwords do not match."))
+def check_password(password):
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise AuthError(_l("The password needs at least %(n)d characters.", n=PASSWORD_MIN_LENGTH))
+        raise AuthError(
+            ngettext(
+                "The password needs at least %(num)d character.",
+                "The password needs at least %(num)d characters.",
+                PASSWORD_MIN_LENGTH,
+            )
+        )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise AuthError(_l("The password may have at most %(n)d characters.", n=PASSWORD_MAX_LENGTH))
+        raise AuthError(
+            ngettext(
+                "The password may have at most %(num)d character.",
+                "The password may have at most %(num)d characters.",
+                PASSWORD_MAX_LENGTH,
+            )
+        )
 
 
 def hash_password(password):
@@ -145,7 +160,9 @@ def _code_message(identifier, purpose, code):
     body = "\n\n".join(
         [
             text,
-            _("The code is valid for %(minutes)d minutes.", minutes=minutes),
+            ngettext(
+                "The code is valid for %(num)d minute.", "The code is valid for %(num)d minutes.", minutes
+            ),
             _("If you did not ask for it, ignore this message: nobody gets in without the code."),
         ]
     )
@@ -220,12 +237,16 @@ def do_verify_code(identifier, purpose, typed):
 # Accounts -----------------------------------------------------------------------
 
 
-def do_create_account(identifier, password):
+def do_create_account(identifier, password, locale="ru"):
     """Create the account for a verified identifier (the profile comes next)."""
     with database.atomic():
         if User.by_identifier(identifier.value) is not None:
             raise AuthError(_l("An account with this phone or email already exists. Sign in instead."))
-        fields = {identifier.kind: identifier.value, "password_hash": hash_password(password)}
+        fields = {
+            identifier.kind: identifier.value,
+            "password_hash": hash_password(password),
+            "locale": locale,
+        }
         return User.create(**fields)
 
 

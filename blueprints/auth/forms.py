@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from blueprints.auth.actions import (
     PASSWORD_MAX_LENGTH,
     AuthError,
-    check_password_pair,
+    check_password,
     parse_identifier,
 )
 
@@ -67,11 +67,15 @@ class PasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
 
-    def validate_confirmation(self, field):
+    def validate_password(self, field):
         try:
-            check_password_pair(self.password.data or "", field.data or "")
+            check_password(field.data or "")
         except AuthError as error:
             raise ValidationError(str(error.message)) from None
+
+    def validate_confirmation(self, field):
+        if self.password.data and not self.password.errors and field.data != self.password.data:
+            raise ValidationError(_l("The passwords do not match."))
 
 
 def _name_field(label, required=True):

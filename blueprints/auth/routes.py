@@ -6,6 +6,7 @@ signed session: which identifier, and whether its code has been confirmed.
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -164,7 +165,9 @@ def create_password():
     error = None
     if form.validate_on_submit():
         try:
-            user = actions.do_create_account(_flow_identifier(flow), form.password.data)
+            user = actions.do_create_account(
+                _flow_identifier(flow), form.password.data, locale=get_locale().language
+            )
         except AuthError as refusal:
             error = refusal.message
         else:

@@ -218,11 +218,6 @@ def test_language_switch_and_its_memory_in_the_account(page, live_server, smtp_s
     expect(heading).to_have_text("Здравствуйте, Мария!")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: hx-boost swaps only <body>, so <html lang> keeps the old language "
-    "after the language switch (templates/base.html, home.set_language)",
-)
 def test_language_switch_updates_html_lang(page, live_server):
     page.goto(live_server + "/auth/login")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
@@ -231,12 +226,6 @@ def test_language_switch_updates_html_lang(page, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "en", timeout=2_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a new account gets locale «ru» whatever the person chose before "
-    "signing up, so the interface turns Russian right after the password step "
-    "(blueprints/auth/actions.py do_create_account)",
-)
 def test_language_chosen_before_sign_up_is_kept(page, live_server, smtp_server):
     page.goto(live_server + "/auth/signup")
     page.get_by_role("button", name="EN", exact=True).click()
