@@ -40,7 +40,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 catalogs: install
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
 static: install
 	$(PY) -m whitenoise.compress -q static
