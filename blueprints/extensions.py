@@ -4,6 +4,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+import phonenumbers
 from flask import current_app, request, url_for
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_limiter import Limiter
@@ -46,6 +47,15 @@ def static_url(filename):
     return url_for("static", filename=filename, v=_file_digest(str(path)))
 
 
+def format_phone(e164):
+    """+79218695260 → +7 921 869-52-60."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
 
@@ -53,6 +63,7 @@ def register_template_helpers(app):
     def today():
         return {"today_iso": dt.date.today().isoformat()}
 
+    app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.globals.update(
         get_locale=get_locale,
         static_url=static_url,

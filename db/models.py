@@ -1,5 +1,6 @@
 """Parta's tables. Each change to them comes with a migration in db/migrations/."""
 import datetime as dt
+import itertools
 
 from flask_login import UserMixin
 from peewee import (
@@ -117,7 +118,15 @@ class School(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     def classes_in_order(self):
-        return SchoolClass.select().where(SchoolClass.school == self).order_by(SchoolClass.name)
+        """«5Б», «7А», «11А»: by year, then by letter, not as plain strings."""
+        classes = SchoolClass.select().where(SchoolClass.school == self)
+        return sorted(classes, key=SchoolClass.sort_key)
+
+    @property
+    def locality(self):
+        if self.region and self.region != self.city:
+            return f"{self.city}, {self.region}"
+        return self.city
 
     def participant_count(self):
         return (
@@ -145,6 +154,10 @@ class SchoolClass(BaseModel):
 
     class Meta:
         indexes = ((("school", "name"), True),)
+
+    def sort_key(self):
+        digits = "".join(itertools.takewhile(str.isdigit, self.name))
+        return (int(digits) if digits else 0, self.name[len(digits):])
 
 
 class Membership(BaseModel):

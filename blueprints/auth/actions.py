@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l, ngettext
 from flask_babel import gettext as _
 
 from blueprints.auth import delivery
+from blueprints.extensions import format_phone
 from db import database
 from db.models import OneTimeCode, User, utcnow
 
@@ -48,10 +49,7 @@ class Identifier:
 
     @property
     def display(self):
-        if self.kind == "email":
-            return self.value
-        number = phonenumbers.parse(self.value)
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return self.value if self.kind == "email" else format_phone(self.value)
 
 
 def parse_identifier(raw, allow_email=True):
