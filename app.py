@@ -35,6 +35,8 @@ import blueprints.home.events  # noqa: F401
 from blueprints import extensions
 from blueprints.auth import routes as auth_routes
 from blueprints.home import routes as home_routes
+from blueprints.notifications import routes as notifications_routes
+from blueprints.operator import routes as operator_routes
 from blueprints.schools import routes as schools_routes
 from blueprints.extensions import babel, csrf, htmx, limiter, login_manager, socketio
 from db import bind_database, migrate
@@ -143,7 +145,13 @@ def create_app(test_config=None):
         manage_session=False,
     )
 
-    for blueprint in (home_routes.bp, auth_routes.bp, schools_routes.bp):
+    for blueprint in (
+        home_routes.bp,
+        auth_routes.bp,
+        schools_routes.bp,
+        notifications_routes.bp,
+        operator_routes.bp,
+    ):
         app.register_blueprint(blueprint)
 
     _register_errors(app)

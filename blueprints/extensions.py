@@ -60,8 +60,11 @@ def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor
-    def today():
-        return {"today_iso": dt.date.today().isoformat()}
+    def page_context():
+        from blueprints.notifications.actions import unread_count
+
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {"today_iso": dt.date.today().isoformat(), "unread_notifications": unread}
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.globals.update(

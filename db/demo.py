@@ -2,7 +2,7 @@
 import datetime as dt
 
 from db import database
-from db.models import Membership, School, SchoolClass, User
+from db.models import Membership, ParentLink, School, SchoolClass, User, utcnow
 
 DEMO_PASSWORD = "parta-demo"
 
@@ -16,6 +16,9 @@ PEOPLE = [
     ("student3", "+79000000013", None, "Смирнова", "Анна", "Викторовна", "f", "2008-01-17"),
     ("student4", None, "artem@example.org", "Кузнецов", "Артём", "Денисович", "m", "2008-04-25"),
     ("parent", "+79000000010", None, "Иванова", "Ольга", "Петровна", "f", "1984-12-01"),
+    ("lyceum_admin", "+79000000021", None, "Орлова", "Марина", "Игоревна", "f", "1979-06-05"),
+    ("son", None, "dima@example.org", "Иванов", "Дмитрий", "Олегович", "m", "2015-02-11"),
+    ("operator", None, "operator@parta.local", "Операторова", "Вера", "", "f", "1990-01-01"),
 ]
 
 ROLE_NAMES = {
@@ -26,7 +29,10 @@ ROLE_NAMES = {
     "student2": "ученик 7А",
     "student3": "ученица 11А",
     "student4": "ученик 11А",
-    "parent": "родитель (Мария Иванова, 7А)",
+    "parent": "родитель: Мария (7А, Гимназия №1) и Дмитрий (5Б, Лицей №2)",
+    "lyceum_admin": "администратор Лицея №2 (Тверь)",
+    "son": "ученик 5Б, Лицей №2",
+    "operator": "оператор платформы (заявки школ)",
 }
 
 
@@ -86,6 +92,25 @@ def load():
         member("student3", Membership.STUDENT, c11)
         member("student4", Membership.STUDENT, c11)
         member("parent", Membership.PARENT, c7)
+        Membership.update(position="Директор").where(
+            (Membership.user == users["admin"]) & (Membership.role == Membership.ADMIN)
+        ).execute()
+
+        lyceum = School.create(
+            full_name="Муниципальное общеобразовательное учреждение «Лицей №2»",
+            short_name="Лицей №2",
+            region="Тверская область",
+            city="Тверь",
+            description="Лицей в центре Твери.",
+        )
+        c5 = SchoolClass.create(school=lyceum, name="5Б", class_teacher=None)
+        Membership.create(user=users["lyceum_admin"], school=lyceum, role=Membership.ADMIN)
+        Membership.create(user=users["son"], school=lyceum, role=Membership.STUDENT, school_class=c5)
+        Membership.create(user=users["parent"], school=lyceum, role=Membership.PARENT, school_class=c5)
+        for child in ("student", "son"):
+            ParentLink.create(parent=users["parent"], child=users[child], confirmed_at=utcnow())
+        users["operator"].is_operator = True
+        users["operator"].save()
     return users
 
 

@@ -41,6 +41,7 @@ class User(UserMixin, BaseModel):
     locale = CharField(max_length=5, default="ru")
     failed_signins = IntegerField(default=0)
     session_epoch = IntegerField(default=0)
+    is_operator = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
 
     def get_id(self):
@@ -151,6 +152,7 @@ class SchoolClass(BaseModel):
     name = CharField(max_length=32)  # «7А»
     profile = CharField(max_length=128, default="")  # «социально-гуманитарный»
     class_teacher = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    sourced_id = CharField(max_length=255, null=True)  # from a OneRoster import
 
     class Meta:
         indexes = ((("school", "name"), True),)
@@ -170,6 +172,7 @@ class Membership(BaseModel):
     role = CharField(max_length=16)
     school_class = ForeignKeyField(SchoolClass, null=True, on_delete="CASCADE")
     subject = CharField(max_length=128, default="")
+    position = CharField(max_length=128, default="")  # a leader's post: «Директор»
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -178,3 +181,115 @@ class Membership(BaseModel):
     @classmethod
     def of(cls, user, school):
         return cls.select().where((cls.user == user) & (cls.school == school))
+
+
+class SchoolApplication(BaseModel):
+    """A request to register a school, decided by the platform operator (SPEC §2)."""
+
+    PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+    full_name = CharField(max_length=255)
+    short_name = CharField(max_length=128)
+    country = CharField(max_length=64, default="Россия")
+    region = CharField(max_length=128)
+    city = CharField(max_length=128)
+    admin_name = CharField(max_length=200)
+    admin_phone = CharField(max_length=16)  # E.164
+    admin_email = CharField(max_length=254)
+    applicant = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    status = CharField(max_length=16, default=PENDING)
+    reason = TextField(default="")
+    school = ForeignKeyField(School, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+
+
+class Invitation(BaseModel):
+    """An invitation link: whoever follows it files a join request, never a membership.
+
+    The link's token is derived (HMAC of SECRET_KEY and ``nonce``) so that its maker
+    can copy it again; the database keeps only the nonce and the token's SHA-256.
+    """
+
+    school = ForeignKeyField(School, backref="invitations", on_delete="CASCADE")
+    role = CharField(max_length=16)  # Membership.TEACHER or Membership.STUDENT (or ADMIN)
+    school_class = ForeignKeyField(SchoolClass, null=True, on_delete="CASCADE")
+    created_by = ForeignKeyField(User, on_delete="CASCADE")
+    nonce = CharField(max_length=32)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    max_uses = IntegerField(null=True)
+    uses = IntegerField(default=0)
+    revoked_at = DateTimeField(null=True)
+
+
+class JoinRequest(BaseModel):
+    """A person asks to join a school (and class) in a role; somebody decides."""
+
+    PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+    user = ForeignKeyField(User, backref="join_requests", on_delete="CASCADE")
+    school = ForeignKeyField(School, backref="join_requests", on_delete="CASCADE")
+    role = CharField(max_length=16)
+    school_class = ForeignKeyField(SchoolClass, null=True, on_delete="CASCADE")
+    subjects = CharField(max_length=255, default="")  # a teacher's subjects, comma-separated
+    invitation = ForeignKeyField(Invitation, null=True, on_delete="SET NULL")
+    status = CharField(max_length=16, default=PENDING)
+    reason = TextField(default="")
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+
+
+class ParentInvitation(BaseModel):
+    """A student's link for their parents (SPEC §4); token derived as for Invitation."""
+
+    student = ForeignKeyField(User, on_delete="CASCADE")
+    nonce = CharField(max_length=32)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+
+class ParentLink(BaseModel):
+    """A parent and a child; ``confirmed_at`` is set by «Подтвердить регистрацию ребёнка»."""
+
+    parent = ForeignKeyField(User, on_delete="CASCADE")
+    child = ForeignKeyField(User, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    confirmed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("parent", "child"), True),)
+
+
+class Notification(BaseModel):
+    """An in-app notice: a decision on a request, a new request to decide, …"""
+
+    user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    kind = CharField(max_length=32)
+    text = TextField()  # already in the recipient's language when written
+    link = CharField(max_length=255, default="")
+    created_at = DateTimeField(default=utcnow)
+    read_at = DateTimeField(null=True)
+
+
+class RosterPerson(BaseModel):
+    """A person from an imported OneRoster file, waiting to sign up (or already matched)."""
+
+    school = ForeignKeyField(School, on_delete="CASCADE")
+    sourced_id = CharField(max_length=255)
+    role = CharField(max_length=16)  # Membership roles
+    given_name = CharField(max_length=64, default="")
+    family_name = CharField(max_length=64, default="")
+    middle_name = CharField(max_length=64, default="")
+    phone = CharField(max_length=16, null=True)
+    email = CharField(max_length=254, null=True)
+    class_sourced_ids = TextField(default="")  # comma-separated
+    agent_sourced_ids = TextField(default="")  # a student's parents, comma-separated
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("school", "sourced_id"), True),)

@@ -224,3 +224,39 @@ def wait_until(predicate, timeout=5.0):
             return True
         time.sleep(0.05)
     return predicate()
+
+
+# Roles, for the access matrices ------------------------------------------------------
+
+ROLES = (
+    "anonymous",
+    "student",  # Мария, 7А
+    "parent",  # Ольга, Мария's mother
+    "teacher",  # Яна, class teacher of 7А
+    "other_class_teacher",  # Пётр, class teacher of 11А (teaches 7А too, not its class teacher)
+    "other_school_admin",  # Марина, administrator of «Лицей №2»
+    "admin",  # Илья, administrator of «Гимназия №1»
+    "operator",  # Вера, the platform operator
+)
+SIGN_IN = {
+    "student": "masha@example.org",
+    "parent": "+79000000010",
+    "teacher": "+79000000002",
+    "other_class_teacher": "+79000000003",
+    "other_school_admin": "+79000000021",
+    "admin": "+79000000001",
+    "operator": "operator@parta.local",
+}
+
+
+@pytest.fixture
+def signed_in(app, demo):
+    """``signed_in(role)``: a fresh test client signed in as that demo person."""
+
+    def client_for(role):
+        client = app.test_client()
+        if role != "anonymous":
+            AuthActions(client).login(SIGN_IN[role])
+        return client
+
+    return client_for

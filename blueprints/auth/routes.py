@@ -14,6 +14,7 @@ from blueprints.auth import actions
 from blueprints.auth.actions import RESET, SIGNIN, SIGNUP, AuthError, Identifier
 from blueprints.auth.forms import CodeForm, IdentifierForm, PasswordForm, ProfileForm, SignInForm
 from blueprints.extensions import limiter, login_manager
+from blueprints.schools.actions import do_claim_roster_entries
 from db.models import User
 
 bp = Blueprint("auth", __name__)
@@ -88,6 +89,7 @@ def _safe_next(target):
 
 def _finish_sign_in(user):
     actions.do_signed_in(user)
+    do_claim_roster_entries(user)
     session.pop(FLOW, None)
     login_user(user, remember=True)
 

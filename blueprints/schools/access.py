@@ -1,7 +1,26 @@
-"""Who may see a school: decided here, in one place, for the whole area."""
+"""Who may do what in a school: decided here, in one place, for the whole area.
+
+Outsiders get 404 (they learn nothing about a school); members without the right
+get 403.
+"""
 from flask import abort
 
-from db.models import Membership, School
+from db.models import Membership, School, SchoolClass
+
+
+def roles_in(user, school):
+    """The roles ``user`` holds in ``school``: a subset of admin, teacher, student, parent."""
+    if not user.is_authenticated:
+        return set()
+    return {m.role for m in Membership.of(user, school)}
+
+
+def is_admin(user, school):
+    return Membership.ADMIN in roles_in(user, school)
+
+
+def is_class_teacher(user, school_class):
+    return user.is_authenticated and school_class.class_teacher_id == user.id
 
 
 def access_school(user, school_id):
@@ -12,3 +31,45 @@ def access_school(user, school_id):
     if not Membership.of(user, school).exists():
         abort(404)
     return school
+
+
+def access_school_admin(user, school_id):
+    """The school if ``user`` administers it: 404 for outsiders, 403 for other members."""
+    school = access_school(user, school_id)
+    if not is_admin(user, school):
+        abort(403)
+    return school
+
+
+def access_class(user, school_id, class_id):
+    """A class of a school ``user`` belongs to."""
+    school = access_school(user, school_id)
+    school_class = SchoolClass.get_or_none(
+        (SchoolClass.id == class_id) & (SchoolClass.school == school)
+    )
+    if school_class is None:
+        abort(404)
+    return school, school_class
+
+
+def can_invite(user, school, role, school_class=None):
+    """Administrators invite anyone; a class teacher invites students of their class."""
+    if is_admin(user, school):
+        return True
+    return (
+        role == Membership.STUDENT
+        and school_class is not None
+        and is_class_teacher(user, school_class)
+    )
+
+
+def can_decide(user, join_request):
+    """Administrators decide every request; a class teacher, students' requests to their class."""
+    return can_invite(user, join_request.school, join_request.role, join_request.school_class)
+
+
+def require_operator(user):
+    if not user.is_authenticated:
+        abort(404)
+    if not user.is_operator:
+        abort(404)

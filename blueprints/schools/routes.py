@@ -29,3 +29,14 @@ def mine():
     if len(schools) == 1:
         return redirect(url_for("schools.school", school_id=schools[0].id))
     return render_template("schools/mine.html", schools=schools)
+
+
+# The rest of the area adds its routes to the same blueprint.
+from blueprints.schools import (  # noqa: E402,F401
+    classes,
+    invitations,
+    parents,
+    registration,
+    requests,
+    roster,
+)

@@ -1,0 +1,1 @@
+"""In-app notifications: decisions on requests, new requests for those who decide."""

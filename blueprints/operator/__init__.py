@@ -1,0 +1,1 @@
+"""The platform operator's area: school applications (support questions come later)."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")

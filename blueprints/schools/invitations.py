@@ -1,0 +1,2 @@
+"""invitations (see blueprints/schools/routes.py for the school page)."""
+from blueprints.schools.routes import bp  # noqa: F401
