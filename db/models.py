@@ -4,6 +4,7 @@ import itertools
 
 from flask_login import UserMixin
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DateField,
@@ -137,6 +138,38 @@ class School(BaseModel):
             .count()
         )
 
+    def memberships_in_order(self):
+        return (
+            Membership.select(Membership, User, SchoolClass)
+            .join(User)
+            .switch(Membership)
+            .join(SchoolClass, JOIN.LEFT_OUTER)
+            .where(Membership.school == self)
+            .order_by(User.last_name, User.first_name, Membership.role)
+        )
+
+    def leaders(self):
+        return (
+            Membership.select(Membership, User)
+            .join(User)
+            .where((Membership.school == self) & (Membership.position != ""))
+            .order_by(User.last_name)
+        )
+
+    def staff(self):
+        """Administrators and teachers, one membership per person (for choosing a leader)."""
+        rows = (
+            Membership.select(Membership, User)
+            .join(User)
+            .where(
+                (Membership.school == self)
+                & Membership.role.in_([Membership.ADMIN, Membership.TEACHER])
+            )
+            .order_by(User.last_name, User.first_name, Membership.id)
+        )
+        seen = set()
+        return [m for m in rows if not (m.user_id in seen or seen.add(m.user_id))]
+
     def people(self, role):
         return (
             User.select()
@@ -181,6 +214,10 @@ class Membership(BaseModel):
     @classmethod
     def of(cls, user, school):
         return cls.select().where((cls.user == user) & (cls.school == school))
+
+    @classmethod
+    def admins_of(cls, school):
+        return cls.select().where((cls.school == school) & (cls.role == cls.ADMIN))
 
 
 class SchoolApplication(BaseModel):
@@ -238,6 +275,10 @@ class JoinRequest(BaseModel):
     status = CharField(max_length=16, default=PENDING)
     reason = TextField(default="")
     decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    @classmethod
+    def pending_in(cls, school):
+        return cls.select().where((cls.school == school) & (cls.status == cls.PENDING))
     created_at = DateTimeField(default=utcnow)
     decided_at = DateTimeField(null=True)
 

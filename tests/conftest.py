@@ -245,7 +245,7 @@ SIGN_IN = {
     "other_class_teacher": "+79000000003",
     "other_school_admin": "+79000000021",
     "admin": "+79000000001",
-    "operator": "operator@parta.local",
+    "operator": "operator@example.org",
 }
 
 

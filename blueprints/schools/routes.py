@@ -1,10 +1,28 @@
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.schools.access import access_school
-from db.models import Membership
+from blueprints.schools import membership_actions
+from blueprints.schools.access import access_school, access_school_admin, can_decide, roles_in
+from blueprints.schools.membership_actions import MembershipError
+from db.models import JoinRequest, Membership
 
 bp = Blueprint("schools", __name__)
+
+
+def pending_requests_count(user, school):
+    """What the «Заявки» badge counts: pending requests this person may decide."""
+    return sum(1 for r in JoinRequest.pending_in(school) if can_decide(user, r))
+
+
+def _side_menu_context(school):
+    roles = roles_in(current_user, school)
+    return {
+        "school": school,
+        "roles": roles,
+        "is_school_admin": Membership.ADMIN in roles,
+        "pending_requests": pending_requests_count(current_user, school),
+    }
 
 
 @bp.route("/schools/<int:school_id>")
@@ -13,11 +31,71 @@ def school(school_id):
     school = access_school(current_user, school_id)
     return render_template(
         "schools/school.html",
-        school=school,
         classes=list(school.classes_in_order()),
         teachers=list(school.people(Membership.TEACHER)),
         students=list(school.people(Membership.STUDENT)),
         participants=school.participant_count(),
+        **_side_menu_context(school),
+    )
+
+
+@bp.route("/schools/<int:school_id>/participants")
+@login_required
+def participants(school_id):
+    school = access_school(current_user, school_id)
+    return render_template(
+        "schools/participants.html",
+        memberships=list(school.memberships_in_order()),
+        role_choices=membership_actions.ROLE_CHOICES,
+        **_side_menu_context(school),
+    )
+
+
+@bp.route("/schools/<int:school_id>/participants/<int:membership_id>/role", methods=["POST"])
+@login_required
+def change_role(school_id, membership_id):
+    """An administrator corrects a role chosen wrongly (seed [000])."""
+    school = access_school_admin(current_user, school_id)
+    membership = Membership.get_or_none(
+        (Membership.id == membership_id) & (Membership.school == school)
+    )
+    if membership is None:
+        abort(404)
+    try:
+        membership_actions.do_change_role(membership, request.form.get("role", ""))
+    except MembershipError as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(_("The role has been changed."))
+    return redirect(url_for("schools.participants", school_id=school.id), code=303)
+
+
+@bp.route("/schools/<int:school_id>/leaders", methods=["GET", "POST"])
+@login_required
+def leaders(school_id):
+    """«Руководители»: the school's leaders with their posts; administrators set the posts."""
+    school = access_school(current_user, school_id)
+    if request.method == "POST":
+        access_school_admin(current_user, school_id)
+        membership = Membership.get_or_none(
+            (Membership.id == request.form.get("membership", type=int))
+            & (Membership.school == school)
+            & (Membership.role.in_([Membership.ADMIN, Membership.TEACHER]))
+        )
+        if membership is None:
+            abort(404)
+        try:
+            membership_actions.do_set_position(membership, request.form.get("position", ""))
+        except MembershipError as refusal:
+            flash(str(refusal.message), "error")
+        else:
+            flash(_("Saved."))
+        return redirect(url_for("schools.leaders", school_id=school.id), code=303)
+    return render_template(
+        "schools/leaders.html",
+        leaders=list(school.leaders()),
+        staff=list(school.staff()),
+        **_side_menu_context(school),
     )
 
 
