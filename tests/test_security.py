@@ -95,3 +95,36 @@ def test_session_cookie_is_http_only_and_same_site(client, auth, demo):
     cookies = response.headers.getlist("Set-Cookie")
     session = next(c for c in cookies if c.startswith("session="))
     assert "HttpOnly" in session and "SameSite=Lax" in session
+
+
+def test_rate_limits_are_shared_between_processes_through_redis(tmp_path, database_url):
+    """Two web processes with RATELIMIT_STORAGE_URI on Redis count the same attempts."""
+    import redis
+
+    from blueprints.extensions import limiter
+
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    server.flushdb()
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "ASYNC_MODE": "threading",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+    }
+    try:
+        first = create_app(settings)
+        from db import migrate
+
+        migrate.upgrade()
+        first_client = first.test_client()
+        for _ in range(5):
+            post_form(first_client, "/auth/signup", {"identifier": "shared@example.org"})
+        second = create_app(settings)  # a second process, as far as the limits can tell
+        refused = post_form(second.test_client(), "/auth/signup", {"identifier": "shared@example.org"})
+        assert refused.status_code == 429
+        assert any(b"LIMITS" in key or b"LIMITER" in key for key in server.keys())
+    finally:
+        server.flushdb()
+        limiter.reset()
