@@ -38,7 +38,7 @@ from blueprints.home import routes as home_routes
 from blueprints.notifications import routes as notifications_routes
 from blueprints.operator import routes as operator_routes
 from blueprints.schools import routes as schools_routes
-from blueprints.extensions import babel, csrf, htmx, limiter, login_manager, socketio
+from blueprints.extensions import babel, compress, csrf, htmx, limiter, login_manager, socketio
 from db import bind_database, migrate
 
 ROOT = Path(__file__).resolve().parent
@@ -129,6 +129,8 @@ def create_app(test_config=None):
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_HEADERS_ENABLED=True,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=512,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
 
@@ -136,6 +138,7 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=extensions.select_locale)
     socketio.init_app(

@@ -7,6 +7,7 @@ from pathlib import Path
 import phonenumbers
 from flask import current_app, request, url_for
 from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -18,6 +19,7 @@ LANGUAGES = {"ru": "Русский", "en": "English"}
 LOCALE_COOKIE = "parta_lang"
 
 babel = Babel()
+compress = Compress()
 csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
