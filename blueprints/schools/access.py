@@ -73,3 +73,51 @@ def require_operator(user):
         abort(404)
     if not user.is_operator:
         abort(404)
+
+
+def is_class_teacher_in(user, school):
+    """Whether ``user`` is the class teacher of some class of ``school``."""
+    return (
+        user.is_authenticated
+        and SchoolClass.select()
+        .where((SchoolClass.school == school) & (SchoolClass.class_teacher == user.id))
+        .exists()
+    )
+
+
+def access_invitations(user, school_id):
+    """Links and requests of a school: its administrators and class teachers (403 for others)."""
+    school = access_school(user, school_id)
+    if not (is_admin(user, school) or is_class_teacher_in(user, school)):
+        abort(403)
+    return school
+
+
+def access_invitation(user, school_id, invitation_id):
+    """An invitation ``user`` may manage (revoke): as ``can_invite`` for its role and class."""
+    from db.models import Invitation
+
+    school = access_invitations(user, school_id)
+    invitation = Invitation.get_or_none(
+        (Invitation.id == invitation_id) & (Invitation.school == school)
+    )
+    if invitation is None:
+        abort(404)
+    if not can_invite(user, school, invitation.role, invitation.school_class):
+        abort(403)
+    return school, invitation
+
+
+def access_join_request(user, school_id, request_id):
+    """A join request ``user`` may decide: 404 if not of this school, 403 without the right."""
+    from db.models import JoinRequest
+
+    school = access_invitations(user, school_id)
+    join_request = JoinRequest.get_or_none(
+        (JoinRequest.id == request_id) & (JoinRequest.school == school)
+    )
+    if join_request is None:
+        abort(404)
+    if not can_decide(user, join_request):
+        abort(403)
+    return school, join_request
