@@ -31,6 +31,8 @@ def _classes(school, sourced_ids):
 
 
 def _link_parent(parent, child):
+    if parent.id == child.id:
+        return  # one account found as both parent and child: never its own parent
     link, created = ParentLink.get_or_create(
         parent=parent, child=child, defaults={"confirmed_at": utcnow()}
     )
