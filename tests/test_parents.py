@@ -194,7 +194,7 @@ def test_unknown_and_replaced_links_say_they_no_longer_work(app, signed_in):
     assert confirm(teacher, new).status_code == 303
 
 
-def test_an_account_without_a_phone_is_told_parents_sign_up_by_phone(app, signed_in, auth):
+def test_an_account_without_a_phone_is_told_parents_sign_up_by_phone(app, signed_in):
     token = create_link(signed_in("student"))
     kolya = app.test_client()
     post_form(kolya, "/auth/login", {"identifier": "kolya@example.org", "password": "parta-demo"})
