@@ -271,3 +271,23 @@ def test_no_file_chosen_is_refused(signed_in):
     admin = signed_in("admin")
     page = post_form(admin, url(), {}).get_data(as_text=True)
     assert "Выберите файл .zip" in page
+
+
+def test_a_damaged_zip_is_refused(signed_in):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, text in roster_files().items():
+            archive.writestr(name, text.encode("utf-8"))
+    data = bytearray(buffer.getvalue())
+    start = data.index("Сидоров".encode())  # the CRC of users.csv no longer matches
+    data[start:start + 4] = b"XXXX"
+    refused(signed_in, bytes(data), "повреждён")
+
+
+def test_a_csv_not_in_utf8_is_refused(signed_in):
+    files = {name: text for name, text in roster_files().items()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text.encode("cp1251" if name == "users.csv" else "utf-8"))
+    refused(signed_in, buffer.getvalue(), "users.csv не в кодировке UTF-8")

@@ -108,11 +108,13 @@ def _open_zip(data):
             _l("This is not a zip archive. Upload the OneRoster export (.zip) of the e-diary as it is.")
         )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        archive.testzip()
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
-        raise RosterError(_l("The zip archive is damaged or encrypted: export it again.")) from None
-    return archive
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise _damaged() from None
+
+
+def _damaged():
+    return RosterError(_l("The zip archive is damaged or encrypted: export it again."))
 
 
 def _members(archive):
@@ -133,7 +135,11 @@ def _rows(archive, members, name):
     if info.file_size > MAX_MEMBER_BYTES:
         raise RosterError(_l("%(file)s is too large.", file=name))
     try:
-        text = archive.read(info).decode("utf-8-sig")
+        raw = archive.read(info)  # declared sizes were checked: no zip bombs
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+        raise _damaged() from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RosterError(_l("%(file)s is not in UTF-8: export it again in UTF-8.", file=name)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
