@@ -4,8 +4,6 @@
 writes inside a transaction. Email goes out only after the decision is committed,
 so a mail server that is down never undoes a decision.
 """
-import logging
-
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -18,8 +16,6 @@ from blueprints.schools.actions import do_add_membership
 from db import database
 from db.models import Membership, RosterPerson, School, SchoolApplication, User, utcnow
 
-log = logging.getLogger("parta.operator")
-
 NOTICE_KIND = "school_application"
 ROSTER_NAME_MAX = 64
 
@@ -28,6 +24,10 @@ class ApplicationError(Exception):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
+
+
+class EmailNotSent(ApplicationError):
+    """The decision stands; only the email failed."""
 
 
 # Filing ---------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def _decision_email(application, admin):
 
 
 def _email_decision(application, admin):
-    """Tell the applicant by email; a failure is logged and reported, the decision stands."""
+    """Tell the applicant by email; if that fails (delivery logs why), the decision stands."""
     with force_locale(_email_locale(application)):
         subject, body = _decision_email(application, admin)
     try:
@@ -283,10 +283,6 @@ def _email_decision(application, admin):
             _l("The decision is saved, but the email to %(email)s could not be sent.",
                email=application.admin_email)
         ) from None
-
-
-class EmailNotSent(ApplicationError):
-    """The decision stands; only the email failed."""
 
 
 # The operator account ----------------------------------------------------------------------
