@@ -216,7 +216,7 @@ def _register_commands(app):
         from db import demo
 
         migrate.upgrade()
-        if demo.load_if_empty():
+        if demo.load_if_empty(f"http://{app.config['HOST']}:{app.config['PORT']}"):
             click.echo("demo data loaded")
         demo.print_sign_ins(click.echo, app.config["HOST"], app.config["PORT"])
 

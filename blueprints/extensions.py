@@ -70,7 +70,6 @@ def register_template_helpers(app):
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.globals.update(
-        has_endpoint=lambda name: name in current_app.view_functions,
         get_locale=get_locale,
         static_url=static_url,
         csrf_token=generate_csrf,

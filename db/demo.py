@@ -1,8 +1,22 @@
 """Demo data for a first start: «Гимназия №1» in Moscow with its people."""
 import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+from flask import current_app
 
 from db import database
-from db.models import Membership, ParentLink, School, SchoolClass, User, utcnow
+from db.models import (
+    JoinRequest,
+    Membership,
+    ParentLink,
+    School,
+    SchoolApplication,
+    SchoolClass,
+    User,
+    utcnow,
+)
 
 DEMO_PASSWORD = "parta-demo"
 
@@ -36,12 +50,15 @@ ROLE_NAMES = {
 }
 
 
-def load_if_empty():
+def load_if_empty(base_url="http://127.0.0.1:8000"):
     """Load the demo on the first start only; returns whether it did."""
-    with database.connection_context():
+    # Links in the showcase are built with url_for, so it runs in a request context,
+    # whose teardown closes the connection opened here.
+    with current_app.test_request_context(base_url=base_url):
+        database.connect(reuse_if_open=True)
         if User.select().exists():
             return False
-        load()
+        load_showcase(load())
         return True
 
 
@@ -112,6 +129,61 @@ def load():
         users["operator"].is_operator = True
         users["operator"].save()
     return users
+
+
+def load_showcase(users):
+    """What `make run` adds on top of ``load()`` so that every screen has something to show:
+    pending requests and school applications, live invitation links, a parent link and
+    QR code, and an e-diary (OneRoster) import. Tests start from ``load()`` alone.
+    """
+    from blueprints.schools import parents, requests_actions, roster_import
+
+    school = School.get(School.short_name == "Гимназия №1")
+    c7 = SchoolClass.get((SchoolClass.school == school) & (SchoolClass.name == "7А"))
+    password_hash = users["admin"].password_hash
+    with database.atomic():
+        requests_actions.do_create_invitation(users["admin"], school, Membership.TEACHER, c7, 30)
+        requests_actions.do_create_invitation(
+            users["teacher"], school, Membership.STUDENT, c7, 7, max_uses=30
+        )
+        newcomers = {
+            "chemist": ("+79000000040", None, "Лебедева", "Ксения", "Игоревна", "f", "1990-10-10"),
+            "pupil": (None, "polina@example.org", "Белова", "Полина", "Сергеевна", "f", "2012-03-03"),
+        }
+        for key, (phone, email, last, first, patronymic, gender, born) in newcomers.items():
+            users[key] = User.create(
+                phone=phone, email=email, password_hash=password_hash, last_name=last,
+                first_name=first, patronymic=patronymic, gender=gender,
+                birth_date=dt.date.fromisoformat(born),
+            )
+        JoinRequest.create(
+            user=users["chemist"], school=school, role=Membership.TEACHER, school_class=c7,
+            subjects="Химия",
+        )
+        JoinRequest.create(user=users["pupil"], school=school, role=Membership.STUDENT, school_class=c7)
+        parents.do_create_invitation(users["student2"])
+        SchoolApplication.create(
+            full_name="Муниципальное бюджетное общеобразовательное учреждение «Средняя школа №7»",
+            short_name="Школа №7", region="Псковская область", city="Великие Луки",
+            admin_name="Лебедева Анна Сергеевна", admin_phone="+79000000030",
+            admin_email="school7@example.org",
+        )
+        SchoolApplication.create(
+            full_name="Частная школа «Радуга»", short_name="Радуга", region="Москва",
+            city="Москва", admin_name="Зайцев Олег Ильич", admin_phone="+79000000031",
+            admin_email="raduga@example.org", status=SchoolApplication.REJECTED,
+            reason="Не указан полный адрес организации: пришлите заявку ещё раз.",
+            decided_at=utcnow(),
+        )
+    roster_import.do_import_roster(school, _demo_roster_zip())
+
+
+def _demo_roster_zip():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((Path(__file__).parent / "demo_roster").glob("*.csv")):
+            archive.writestr(path.name, path.read_text(encoding="utf-8"))
+    return buffer.getvalue()
 
 
 def print_sign_ins(echo, host, port):

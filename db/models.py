@@ -275,10 +275,6 @@ class JoinRequest(BaseModel):
     status = CharField(max_length=16, default=PENDING)
     reason = TextField(default="")
     decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-
-    @classmethod
-    def pending_in(cls, school):
-        return cls.select().where((cls.school == school) & (cls.status == cls.PENDING))
     created_at = DateTimeField(default=utcnow)
     decided_at = DateTimeField(null=True)
 

@@ -42,11 +42,16 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
         assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_demo_data_loads_once(app):
+def test_demo_data_loads_once_with_something_on_every_screen(app):
     from db import demo
-    from db.models import User
+    from db.models import Invitation, JoinRequest, ParentInvitation, RosterPerson, SchoolApplication, User
 
-    assert demo.load_if_empty() is True
-    count = User.select().count()
-    assert demo.load_if_empty() is False
-    assert User.select().count() == count == len(demo.PEOPLE)
+    with app.app_context():
+        assert demo.load_if_empty() is True
+        count = User.select().count()
+        assert demo.load_if_empty() is False
+    assert User.select().count() == count == len(demo.PEOPLE) + 2
+    assert JoinRequest.select().where(JoinRequest.status == "pending").count() == 2
+    assert Invitation.select().count() == 2 and ParentInvitation.select().count() == 1
+    assert SchoolApplication.select().where(SchoolApplication.status == "pending").count() == 1
+    assert RosterPerson.select().count() > 0

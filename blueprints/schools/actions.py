@@ -63,7 +63,9 @@ def do_claim_roster_entries(user):
                 for school_class in classes:
                     do_add_membership(user, entry.school, entry.role, school_class)
             else:
-                do_add_membership(user, entry.school, entry.role)
+                # An administrator accepted with a school application holds that post.
+                position = "Администратор" if entry.sourced_id.startswith("application-") else ""
+                do_add_membership(user, entry.school, entry.role, position=position)
             _link_roster_family(entry)
     return entries
 

@@ -3,16 +3,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.schools import membership_actions
-from blueprints.schools.access import access_school, access_school_admin, can_decide, roles_in
+from blueprints.schools.access import (
+    access_school,
+    access_school_admin,
+    is_class_teacher_in,
+    roles_in,
+)
 from blueprints.schools.membership_actions import MembershipError
-from db.models import JoinRequest, Membership
+from blueprints.schools.requests_actions import pending_requests_count
+from db.models import Membership
 
 bp = Blueprint("schools", __name__)
-
-
-def pending_requests_count(user, school):
-    """What the «Заявки» badge counts: pending requests this person may decide."""
-    return sum(1 for r in JoinRequest.pending_in(school) if can_decide(user, r))
 
 
 def _side_menu_context(school):
@@ -21,6 +22,7 @@ def _side_menu_context(school):
         "school": school,
         "roles": roles,
         "is_school_admin": Membership.ADMIN in roles,
+        "is_class_teacher": is_class_teacher_in(current_user, school),
         "pending_requests": pending_requests_count(current_user, school),
     }
 
