@@ -24,7 +24,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
@@ -43,7 +43,6 @@ from db import bind_database, migrate
 
 ROOT = Path(__file__).resolve().parent
 ONE_YEAR = 365 * 24 * 3600
-LANGUAGES = ("ru", "en")
 
 log = logging.getLogger("parta")
 

@@ -322,3 +322,30 @@ def page(context, request):
 def server_log(live_server_process):
     """Read the live server's log (stdout and stderr) so far."""
     return live_server_process.log
+
+
+LOAD_DEMO = """
+from app import create_app
+from db import database, demo
+from db.models import User
+app = create_app()
+with app.app_context(), database.connection_context():
+    if not User.select().where(User.email == "masha@example.org").exists():
+        demo.load()
+"""
+
+
+@pytest.fixture(scope="session")
+def demo_people(live_server_process):
+    """The demo schools and people in the live server's database (loaded once)."""
+    instance = Path(live_server_process.log_path).parent / "instance"
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'parta.db'}",
+    }
+    env.pop("SECRET_KEY", None)
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD_DEMO], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert loaded.returncode == 0, loaded.stderr

@@ -3,10 +3,7 @@
 The administrator's browser context and the new teacher's are separate, as two phones
 are. The new teacher signs up by email (code by real SMTP) and is brought back to the link.
 """
-import os
 import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,31 +17,6 @@ PHONE = {"width": 390, "height": 844}
 ARTIFACTS = REPO / "test-artifacts"
 DEMO_PASSWORD = "parta-demo"
 PASSWORD = "Parta-test-2026!"
-LOAD_DEMO = """
-from app import create_app
-from db import database, demo
-from db.models import User
-app = create_app()
-with app.app_context(), database.connection_context():
-    if not User.select().where(User.email == "masha@example.org").exists():
-        demo.load()
-"""
-
-
-@pytest.fixture(scope="module")
-def demo_people(live_server_process):
-    """The demo schools and people in the live server's database (loaded once)."""
-    instance = Path(live_server_process.log_path).parent / "instance"
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(instance),
-        "DATABASE_URL": f"sqlite:///{instance / 'parta.db'}",
-    }
-    env.pop("SECRET_KEY", None)
-    loaded = subprocess.run(
-        [sys.executable, "-c", LOAD_DEMO], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert loaded.returncode == 0, loaded.stderr
 
 
 def screenshot(page, name):

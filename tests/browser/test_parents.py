@@ -3,11 +3,8 @@
 The student's browser context and the parent's are separate, as two phones are. The
 parent's SMS code comes from the live server's log (the console SMS backend).
 """
-import os
 import random
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,31 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = REPO / "test-artifacts"
 DEMO_PASSWORD = "parta-demo"
-LOAD_DEMO = """
-from app import create_app
-from db import database, demo
-from db.models import User
-app = create_app()
-with app.app_context(), database.connection_context():
-    if not User.select().where(User.email == "masha@example.org").exists():
-        demo.load()
-"""
-
-
-@pytest.fixture(scope="module")
-def demo_people(live_server_process):
-    """The demo schools and people in the live server's database (loaded once)."""
-    instance = Path(live_server_process.log_path).parent / "instance"
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(instance),
-        "DATABASE_URL": f"sqlite:///{instance / 'parta.db'}",
-    }
-    env.pop("SECRET_KEY", None)
-    loaded = subprocess.run(
-        [sys.executable, "-c", LOAD_DEMO], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert loaded.returncode == 0, loaded.stderr
 
 
 def sms_code(server_log, phone, after):
