@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 STARTUP_TIMEOUT = 60.0
 MAIL_TIMEOUT = 10.0
-EXPECT_TIMEOUT_MS = 10_000  # expect() polls up to this long for text, URLs and states
+EXPECT_TIMEOUT_MS = 20_000  # expect() polls up to this long for text, URLs and states
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
@@ -298,7 +298,7 @@ def context(browser, live_server):
     context = browser.new_context(
         viewport=PHONE, base_url=live_server, locale="ru-RU", timezone_id="Europe/Moscow"
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     yield context
     context.close()
 

@@ -56,7 +56,7 @@ def test_admin_invites_a_teacher_who_signs_up_joins_and_is_accepted(
     teacher_context = browser.new_context(
         viewport=PHONE, base_url=live_server, locale="ru-RU", timezone_id="Europe/Moscow"
     )
-    teacher_context.set_default_timeout(10_000)
+    teacher_context.set_default_timeout(20_000)
     teacher = teacher_context.new_page()
     try:
         teacher.goto(link)
