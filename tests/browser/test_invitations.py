@@ -5,31 +5,15 @@ are. The new teacher signs up by email (code by real SMTP) and is brought back t
 """
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from .flows import PHONE, screenshot, sign_in
+
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-PHONE = {"width": 390, "height": 844}
-ARTIFACTS = REPO / "test-artifacts"
-DEMO_PASSWORD = "parta-demo"
 PASSWORD = "Parta-test-2026!"
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def sign_in(page, identifier, password=DEMO_PASSWORD):
-    page.goto("/auth/login")
-    page.get_by_label("Мобильный телефон или электронная почта", exact=True).fill(identifier)
-    page.get_by_label("Пароль", exact=True).fill(password)
-    page.get_by_role("button", name="Войти", exact=True).click()
-    expect(page.get_by_role("button", name="Выйти", exact=True)).to_be_visible()
 
 
 def test_admin_invites_a_teacher_who_signs_up_joins_and_is_accepted(

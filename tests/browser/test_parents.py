@@ -5,46 +5,13 @@ parent's SMS code comes from the live server's log (the console SMS backend).
 """
 import random
 import re
-import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from .flows import PHONE, screenshot, sign_in, sms_code
+
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parents[2]
-PHONE = {"width": 390, "height": 844}
-ARTIFACTS = REPO / "test-artifacts"
-DEMO_PASSWORD = "parta-demo"
-
-
-def sms_code(server_log, phone, after):
-    """The code of the last «sms to +7…: …123456» line for ``phone`` logged after ``after``."""
-    line = re.compile(rf"sms to {re.escape(phone)}: [^\n]*?(?<!\d)(\d{{6}})(?!\d)")
-
-    deadline = time.monotonic() + 10
-    while True:
-        codes = line.findall(server_log()[after:])
-        if codes or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    code = codes[-1] if codes else None
-    assert code, f"no SMS code for {phone} in the server log"
-    return code
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def sign_in(page, identifier, password=DEMO_PASSWORD):
-    page.goto("/auth/login")
-    page.get_by_label("Мобильный телефон или электронная почта", exact=True).fill(identifier)
-    page.get_by_label("Пароль", exact=True).fill(password)
-    page.get_by_role("button", name="Войти", exact=True).click()
-    expect(page.get_by_role("button", name="Выйти", exact=True)).to_be_visible()
 
 
 def test_student_invites_a_parent_who_signs_up_by_phone_and_confirms(
