@@ -121,3 +121,12 @@ def access_join_request(user, school_id, request_id):
     if not can_decide(user, join_request):
         abort(403)
     return school, join_request
+
+
+def pickable_teachers(user, school):
+    """«Добавить учителя»: an administrator picks any teacher of the school, a teacher only themself."""
+    if is_admin(user, school):
+        return list(school.people(Membership.TEACHER))
+    if Membership.TEACHER in roles_in(user, school):
+        return [user]
+    return []

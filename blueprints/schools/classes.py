@@ -10,7 +10,13 @@ from peewee import fn
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from blueprints.schools.access import access_class, access_school, access_school_admin, is_admin, roles_in
+from blueprints.schools.access import (
+    access_class,
+    access_school,
+    access_school_admin,
+    is_admin,
+    pickable_teachers,
+)
 from blueprints.schools.actions import do_add_membership
 from blueprints.schools.routes import bp
 from db import database
@@ -26,20 +32,8 @@ class ClassError(Exception):
         self.message = message
 
 
-# Who may pick whom -------------------------------------------------------------------
-
-
 def school_teachers(school):
     return list(school.people(Membership.TEACHER))
-
-
-def pickable_teachers(user, school):
-    """«Добавить учителя»: an administrator picks any teacher of the school, a teacher only themself."""
-    if is_admin(user, school):
-        return school_teachers(school)
-    if Membership.TEACHER in roles_in(user, school):
-        return [user]
-    return []
 
 
 # Actions -------------------------------------------------------------------------------
