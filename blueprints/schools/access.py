@@ -5,7 +5,7 @@ get 403.
 """
 from flask import abort
 
-from db.models import Membership, School, SchoolClass
+from db.models import Invitation, JoinRequest, Membership, School, SchoolClass
 
 
 def roles_in(user, school):
@@ -95,8 +95,6 @@ def access_invitations(user, school_id):
 
 def access_invitation(user, school_id, invitation_id):
     """An invitation ``user`` may manage (revoke): as ``can_invite`` for its role and class."""
-    from db.models import Invitation
-
     school = access_invitations(user, school_id)
     invitation = Invitation.get_or_none(
         (Invitation.id == invitation_id) & (Invitation.school == school)
@@ -110,8 +108,6 @@ def access_invitation(user, school_id, invitation_id):
 
 def access_join_request(user, school_id, request_id):
     """A join request ``user`` may decide: 404 if not of this school, 403 without the right."""
-    from db.models import JoinRequest
-
     school = access_invitations(user, school_id)
     join_request = JoinRequest.get_or_none(
         (JoinRequest.id == request_id) & (JoinRequest.school == school)
