@@ -5,6 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.auth.actions import (
@@ -90,7 +91,11 @@ class ProfileForm(FlaskForm):
     patronymic = _name_field(_l("Patronymic"), required=False)
     gender = SelectField(
         _l("Gender"),
-        choices=[("", _l("Choose…")), ("f", _l("Female")), ("m", _l("Male"))],
+        choices=[
+            SelectChoice("", _l("Choose…")),
+            SelectChoice("f", _l("Female")),
+            SelectChoice("m", _l("Male")),
+        ],
         validators=[DataRequired(_l("Choose one."))],
     )
     birth_date = DateField(

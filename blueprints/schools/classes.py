@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from peewee import fn
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.schools.access import (
@@ -157,20 +158,22 @@ class ClassTeacherForm(FlaskForm):
     teacher = TeacherChoiceField(_l("Class teacher"), coerce=int)
 
     def validate_teacher(self, field):
-        if field.data and field.data not in {value for value, _label in field.choices}:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(_l("Choose a teacher of this school."))
 
 
 def _add_teacher_form(school):
     form = AddTeacherForm()
-    form.teacher.choices = [(t.id, t.full_name) for t in pickable_teachers(current_user, school)]
+    form.teacher.choices = [
+        SelectChoice(t.id, t.full_name) for t in pickable_teachers(current_user, school)
+    ]
     return form
 
 
 def _class_teacher_form(school, school_class):
     form = ClassTeacherForm(teacher=school_class.class_teacher_id or 0)
-    form.teacher.choices = [(0, _("No class teacher"))] + [
-        (t.id, t.full_name) for t in school_teachers(school)
+    form.teacher.choices = [SelectChoice(0, _("No class teacher"))] + [
+        SelectChoice(t.id, t.full_name) for t in school_teachers(school)
     ]
     return form
 

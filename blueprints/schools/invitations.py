@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from blueprints.schools import requests_actions as actions
@@ -28,7 +29,11 @@ class InvitationForm(FlaskForm):
         coerce=int,
         default=7,
         validate_choice=False,
-        choices=[(1, _l("1 day")), (7, _l("7 days")), (30, _l("30 days"))],
+        choices=[
+            SelectChoice(1, _l("1 day")),
+            SelectChoice(7, _l("7 days")),
+            SelectChoice(30, _l("30 days")),
+        ],
     )
     max_uses = IntegerField(
         _l("How many times it can be used"),
@@ -54,9 +59,9 @@ ROLE_CHOICES = {
 def _invitation_form(school):
     """The form with every role and class, so that a forbidden pick reaches the 403 check."""
     form = InvitationForm()
-    form.role.choices = [(role, label) for role, label in ROLE_CHOICES.items()]
-    form.school_class.choices = [("", _l("Whole school (no class)"))] + [
-        (str(c.id), c.name) for c in school.classes_in_order()
+    form.role.choices = [SelectChoice(role, label) for role, label in ROLE_CHOICES.items()]
+    form.school_class.choices = [SelectChoice("", _l("Whole school (no class)"))] + [
+        SelectChoice(str(c.id), c.name) for c in school.classes_in_order()
     ]
     return form
 
@@ -65,9 +70,9 @@ def _narrow_to_allowed(form, school):
     """Offer only what this person may invite to."""
     if is_admin(current_user, school):
         return
-    form.role.choices = [(Membership.STUDENT, ROLE_CHOICES[Membership.STUDENT])]
+    form.role.choices = [SelectChoice(Membership.STUDENT, ROLE_CHOICES[Membership.STUDENT])]
     form.school_class.choices = [
-        (str(c.id), c.name)
+        SelectChoice(str(c.id), c.name)
         for c in school.classes_in_order()
         if c.class_teacher_id == current_user.id
     ]

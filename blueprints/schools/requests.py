@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -18,7 +19,7 @@ from db.models import Membership, School
 class DecisionForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[(actions.ACCEPT, _l("Accept")), (actions.REJECT, _l("Reject"))],
+        choices=[SelectChoice(actions.ACCEPT, _l("Accept")), SelectChoice(actions.REJECT, _l("Reject"))],
         validators=[DataRequired(_l("Choose to accept or to reject the request."))],
     )
     reason = TextAreaField(
@@ -102,10 +103,10 @@ class ApplyForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            ("", _l("Choose…")),
-            (Membership.TEACHER, _l("Teacher")),
-            (Membership.STUDENT, _l("Student")),
-            (Membership.PARENT, _l("Parent")),
+            SelectChoice("", _l("Choose…")),
+            SelectChoice(Membership.TEACHER, _l("Teacher")),
+            SelectChoice(Membership.STUDENT, _l("Student")),
+            SelectChoice(Membership.PARENT, _l("Parent")),
         ],
         validators=[DataRequired(_l("Choose your role."))],
     )
@@ -129,7 +130,7 @@ def apply_to_join(school_id):
         abort(404)
     classes = school.classes_in_order()
     form = ApplyForm()
-    form.classes.choices = [(c.id, _class_name(c)) for c in classes]
+    form.classes.choices = [SelectChoice(c.id, _class_name(c)) for c in classes]
     error = None
     if form.validate_on_submit():
         by_id = {c.id: c for c in classes}
