@@ -216,6 +216,11 @@ class Membership(BaseModel):
         return cls.select().where((cls.user == user) & (cls.school == school))
 
     @classmethod
+    def holds(cls, user, role):
+        """Whether ``user`` holds ``role`` in any school."""
+        return cls.select().where((cls.user == user) & (cls.role == role)).exists()
+
+    @classmethod
     def admins_of(cls, school):
         return cls.select().where((cls.school == school) & (cls.role == cls.ADMIN))
 
@@ -288,9 +293,20 @@ class ParentInvitation(BaseModel):
     created_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)
 
+    @classmethod
+    def live_for(cls, student):
+        return (
+            cls.select()
+            .where((cls.student == student) & cls.revoked_at.is_null())
+            .order_by(cls.id.desc())
+            .first()
+        )
+
 
 class ParentLink(BaseModel):
     """A parent and a child; ``confirmed_at`` is set by «Подтвердить регистрацию ребёнка»."""
+
+    MAX_PER_CHILD = 2
 
     parent = ForeignKeyField(User, on_delete="CASCADE")
     child = ForeignKeyField(User, on_delete="CASCADE")
@@ -299,6 +315,10 @@ class ParentLink(BaseModel):
 
     class Meta:
         indexes = ((("parent", "child"), True),)
+
+    @classmethod
+    def count_for(cls, child):
+        return cls.select().where(cls.child == child).count()
 
 
 class Notification(BaseModel):

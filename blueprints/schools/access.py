@@ -3,9 +3,18 @@
 Outsiders get 404 (they learn nothing about a school); members without the right
 get 403.
 """
-from flask import abort
+from flask import abort, make_response, render_template
 
-from db.models import Invitation, JoinRequest, Membership, School, SchoolClass
+from blueprints.schools.tokens import hash_token
+from db.models import (
+    Invitation,
+    JoinRequest,
+    Membership,
+    ParentInvitation,
+    ParentLink,
+    School,
+    SchoolClass,
+)
 
 
 def roles_in(user, school):
@@ -126,3 +135,37 @@ def pickable_teachers(user, school):
     if Membership.TEACHER in roles_in(user, school):
         return [user]
     return []
+
+
+def is_student(user):
+    return user.is_authenticated and Membership.holds(user, Membership.STUDENT)
+
+
+def require_student(user):
+    """Only a student creates links for their parents; others get 403."""
+    if not is_student(user):
+        abort(403)
+
+
+def access_own_parent_invitation(user):
+    """The live parents' link of ``user`` themself; 404 for everybody and everything else."""
+    invitation = ParentInvitation.live_for(user) if is_student(user) else None
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def access_parent_invitation(token):
+    """The parents' link ``token`` names; 404 if unknown or replaced.
+
+    A link revoked because the child has two parents stays known, so that it can say why
+    it no longer works.
+    """
+    invitation = ParentInvitation.get_or_none(ParentInvitation.token_hash == hash_token(token))
+    if invitation is None or (
+        invitation.revoked_at is not None
+        and ParentLink.count_for(invitation.student) < ParentLink.MAX_PER_CHILD
+    ):
+        page = render_template("schools/parents_refused.html", refusal="gone")
+        abort(make_response(page, 404))
+    return invitation

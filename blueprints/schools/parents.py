@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass, field
 
 import segno
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -18,13 +18,19 @@ from blueprints.auth.actions import do_update_profile
 from blueprints.auth.forms import ProfileForm
 from blueprints.notifications.actions import notify
 from blueprints.schools import tokens
+from blueprints.schools.access import (
+    access_own_parent_invitation,
+    access_parent_invitation,
+    is_student,
+    require_student,
+)
 from blueprints.schools.actions import do_add_membership
 from blueprints.schools.routes import bp
 from db import database
 from db.models import Membership, ParentInvitation, ParentLink, User, utcnow
 
 TOKEN_KIND = "parent"
-MAX_PARENTS = 2
+MAX_PARENTS = ParentLink.MAX_PER_CHILD
 # Where a guest who opened a parent's link goes back to once signed in. The school
 # invitations keep their own key ("pending_invite"): the two never share one.
 PENDING_KEY = "pending_parent_invite"
@@ -54,29 +60,6 @@ def student_places(user):
     )
 
 
-def is_student(user):
-    return (
-        user.is_authenticated
-        and Membership.select()
-        .where((Membership.user == user) & (Membership.role == Membership.STUDENT))
-        .exists()
-    )
-
-
-def live_invitation(student):
-    return (
-        ParentInvitation.select()
-        .where((ParentInvitation.student == student) & ParentInvitation.revoked_at.is_null())
-        .order_by(ParentInvitation.id.desc())
-        .first()
-    )
-
-
-def invitation_by_token(token):
-    """The invitation of ``token``, revoked or not (the page says which)."""
-    return ParentInvitation.get_or_none(ParentInvitation.token_hash == tokens.hash_token(token))
-
-
 def parent_links(child):
     return list(
         ParentLink.select(ParentLink, User)
@@ -84,10 +67,6 @@ def parent_links(child):
         .where(ParentLink.child == child)
         .order_by(ParentLink.created_at, ParentLink.id)
     )
-
-
-def parent_count(child):
-    return ParentLink.select().where(ParentLink.child == child).count()
 
 
 def children_of(parent):
@@ -136,41 +115,10 @@ def family_of(user):
         links = parent_links(user)
         family.parents = [link.parent for link in links if link.confirmed_at]
         family.pending = [link.parent for link in links if not link.confirmed_at]
-        family.invitation = live_invitation(user)
+        family.invitation = ParentInvitation.live_for(user)
         if family.invitation is not None:
             family.link = invitation_url(family.invitation)
     return family
-
-
-# Access -------------------------------------------------------------------------------
-
-
-def require_student(user):
-    """Only a student creates links for their parents; others get 403."""
-    if not is_student(user):
-        abort(403)
-
-
-def access_own_invitation(user):
-    """The live link of ``user`` themself; 404 for everybody and everything else."""
-    invitation = live_invitation(user) if is_student(user) else None
-    if invitation is None:
-        abort(404)
-    return invitation
-
-
-def access_invitation(token):
-    """The invitation a link names; 404 if unknown or replaced.
-
-    A link revoked because the child has two parents stays known, so that it can say why
-    it no longer works.
-    """
-    invitation = invitation_by_token(token)
-    if invitation is None or (
-        invitation.revoked_at is not None and parent_count(invitation.student) < MAX_PARENTS
-    ):
-        abort(make_response(render_template("schools/parents_refused.html", refusal="gone"), 404))
-    return invitation
 
 
 def check_can_become_parent(user, invitation):
@@ -184,7 +132,7 @@ def check_can_become_parent(user, invitation):
     already = ParentLink.get_or_none(
         (ParentLink.parent == user) & (ParentLink.child == child)
     )
-    if already is None and parent_count(child) >= MAX_PARENTS:
+    if already is None and ParentLink.count_for(child) >= MAX_PARENTS:
         raise ParentRefusal(
             ParentRefusal.FULL, _l("This child already has two parents, so the link no longer works.")
         )
@@ -199,7 +147,7 @@ def check_can_become_parent(user, invitation):
 
 
 def check_can_invite(student):
-    if parent_count(student) >= MAX_PARENTS:
+    if ParentLink.count_for(student) >= MAX_PARENTS:
         raise ParentRefusal(
             ParentRefusal.FULL, _l("Your profile already has two parents: no more can be invited.")
         )
@@ -209,7 +157,7 @@ def do_create_invitation(student, replace=False):
     """The student's live link: kept if there is one, unless ``replace`` (the old one dies)."""
     check_can_invite(student)
     with database.atomic():
-        current = live_invitation(student)
+        current = ParentInvitation.live_for(student)
         if current is not None and not replace:
             return current
         ParentInvitation.update(revoked_at=utcnow()).where(
@@ -241,7 +189,7 @@ def do_confirm_child(parent, invitation, data):
             link.save()
         for place in student_places(child):
             do_add_membership(parent, place.school, Membership.PARENT, place.school_class)
-        if parent_count(child) >= MAX_PARENTS:
+        if ParentLink.count_for(child) >= MAX_PARENTS:
             ParentInvitation.update(revoked_at=utcnow()).where(
                 (ParentInvitation.student == child) & ParentInvitation.revoked_at.is_null()
             ).execute()
@@ -274,7 +222,7 @@ def parent_invite_create():
 @bp.route("/profile/parents/qr.svg")
 @login_required
 def parent_invite_qr():
-    invitation = access_own_invitation(current_user)
+    invitation = access_own_parent_invitation(current_user)
     svg = io.BytesIO()
     segno.make(invitation_url(invitation), error="m").save(
         svg, kind="svg", scale=5, border=2, xmldecl=False, title=_("Link for a parent")
@@ -299,10 +247,10 @@ def _refused(refusal, invitation, token, status):
 
 @bp.route("/parent/<token>")
 def parent_invite(token):
-    invitation = access_invitation(token)
+    invitation = access_parent_invitation(token)
     child = invitation.student
     if not current_user.is_authenticated:
-        if parent_count(child) >= MAX_PARENTS:
+        if ParentLink.count_for(child) >= MAX_PARENTS:
             return _refused(ParentRefusal.FULL, invitation, token, 403)
         session[PENDING_KEY] = token
         return render_template(
@@ -335,7 +283,7 @@ def _confirm_page(invitation, token, form):
 @bp.route("/parent/<token>/confirm", methods=["POST"])
 @login_required
 def parent_confirm(token):
-    invitation = access_invitation(token)
+    invitation = access_parent_invitation(token)
     try:
         check_can_become_parent(current_user, invitation)
     except ParentRefusal as refusal:
