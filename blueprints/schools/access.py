@@ -169,3 +169,14 @@ def access_parent_invitation(token):
         page = render_template("schools/parents_refused.html", refusal="gone")
         abort(make_response(page, 404))
     return invitation
+
+
+def access_membership(school, membership_id, roles=None):
+    """A membership of ``school`` (optionally of one of ``roles``); 404 for anything else."""
+    condition = (Membership.id == membership_id) & (Membership.school == school)
+    if roles:
+        condition &= Membership.role.in_(roles)
+    membership = Membership.get_or_none(condition)
+    if membership is None:
+        abort(404)
+    return membership

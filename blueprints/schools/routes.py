@@ -1,9 +1,10 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.schools import membership_actions
 from blueprints.schools.access import (
+    access_membership,
     access_school,
     access_school_admin,
     is_class_teacher_in,
@@ -58,11 +59,7 @@ def participants(school_id):
 def change_role(school_id, membership_id):
     """An administrator corrects a role chosen wrongly (seed [000])."""
     school = access_school_admin(current_user, school_id)
-    membership = Membership.get_or_none(
-        (Membership.id == membership_id) & (Membership.school == school)
-    )
-    if membership is None:
-        abort(404)
+    membership = access_membership(school, membership_id)
     try:
         membership_actions.do_change_role(membership, request.form.get("role", ""))
     except MembershipError as refusal:
@@ -76,16 +73,13 @@ def change_role(school_id, membership_id):
 @login_required
 def leaders(school_id):
     """«Руководители»: the school's leaders with their posts; administrators set the posts."""
-    school = access_school(current_user, school_id)
     if request.method == "POST":
-        access_school_admin(current_user, school_id)
-        membership = Membership.get_or_none(
-            (Membership.id == request.form.get("membership", type=int))
-            & (Membership.school == school)
-            & (Membership.role.in_([Membership.ADMIN, Membership.TEACHER]))
+        school = access_school_admin(current_user, school_id)
+        membership = access_membership(
+            school,
+            request.form.get("membership", type=int),
+            roles=(Membership.ADMIN, Membership.TEACHER),
         )
-        if membership is None:
-            abort(404)
         try:
             membership_actions.do_set_position(membership, request.form.get("position", ""))
         except MembershipError as refusal:
@@ -93,6 +87,7 @@ def leaders(school_id):
         else:
             flash(_("Saved."))
         return redirect(url_for("schools.leaders", school_id=school.id), code=303)
+    school = access_school(current_user, school_id)
     return render_template(
         "schools/leaders.html",
         leaders=list(school.leaders()),
