@@ -260,3 +260,10 @@ def signed_in(app, demo):
         return client
 
     return client_for
+
+
+def gymnasium():
+    """The demo's «Гимназия №1»."""
+    from db.models import School
+
+    return School.get(School.short_name == "Гимназия №1")

@@ -1,14 +1,10 @@
 """Classes: the list, a class page, «Добавить учителя», the class teacher (SPEC §5, [004])."""
 import pytest
 
-from conftest import post_form
+from conftest import gymnasium, post_form
 from db.models import Membership, School, SchoolClass, User
 
 MEMBERS = ("student", "parent", "teacher", "other_class_teacher", "admin")
-
-
-def gymnasium():
-    return School.get(School.short_name == "Гимназия №1")
 
 
 def class_7a():

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from blueprints.schools import requests_actions as actions
-from conftest import ROLES, post_form
-from db.models import Invitation, JoinRequest, Membership, ParentLink, School, SchoolClass, User, utcnow
+from conftest import ROLES, gymnasium, post_form
+from db.models import Invitation, JoinRequest, Membership, ParentLink, SchoolClass, User, utcnow
 
 EXPECTED_LIST = {
     "anonymous": 302,
@@ -18,10 +18,6 @@ EXPECTED_LIST = {
     "admin": 200,
     "operator": 404,
 }
-
-
-def gymnasium():
-    return School.get(School.short_name == "Гимназия №1")
 
 
 def klass(name):

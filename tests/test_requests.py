@@ -2,8 +2,8 @@
 import pytest
 
 from blueprints.schools import requests_actions as actions
-from conftest import ROLES, post_form
-from db.models import JoinRequest, Membership, Notification, School, SchoolClass, User
+from conftest import ROLES, gymnasium, post_form
+from db.models import JoinRequest, Membership, Notification, SchoolClass, User
 
 EXPECTED_LIST = {
     "anonymous": 302,
@@ -15,10 +15,6 @@ EXPECTED_LIST = {
     "admin": 200,
     "operator": 404,
 }
-
-
-def gymnasium():
-    return School.get(School.short_name == "Гимназия №1")
 
 
 def klass(name, school=None):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROLES, post_form
-from db.models import Membership, ParentLink, RosterPerson, School, SchoolClass, User
+from conftest import ROLES, gymnasium, post_form
+from db.models import Membership, ParentLink, RosterPerson, SchoolClass, User
 
 FIXTURE = Path(__file__).parent / "fixtures" / "roster" / "gymnasium"
 PROFILE = {
@@ -35,10 +35,6 @@ def replace_line(text, number, old, new):
     assert old in lines[number - 1]
     lines[number - 1] = lines[number - 1].replace(old, new)
     return "\n".join(lines) + "\n"
-
-
-def gymnasium():
-    return School.get(School.short_name == "Гимназия №1")
 
 
 def url(school=None):

@@ -1,14 +1,10 @@
 """The school page, participants, role correction and leaders (SPEC §2)."""
 import pytest
 
-from conftest import ROLES, post_form
-from db.models import Membership, School, User
+from conftest import ROLES, gymnasium, post_form
+from db.models import Membership, User
 
 MEMBERS = {"student", "parent", "teacher", "other_class_teacher", "admin"}
-
-
-def gymnasium():
-    return School.get(School.short_name == "Гимназия №1")
 
 
 def membership_of(phone_or_email, role):
