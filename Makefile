@@ -7,13 +7,13 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres install install-dev catalogs catalogs-update static chromium migrate clean
+.PHONY: run test test-sqlite test-postgres install install-dev catalogs catalogs-update static chromium coturn migrate clean
 
 run: install catalogs static
 	$(PY) -m flask --app app setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
-test: install-dev catalogs static chromium test-sqlite test-postgres
+test: install-dev catalogs static chromium coturn test-sqlite test-postgres
 
 test-sqlite:
 	$(PY) -m pytest
@@ -21,7 +21,7 @@ test-sqlite:
 test-postgres:
 	@$(PY) -c "import psycopg2, sys; psycopg2.connect(sys.argv[1]).close()" "$(TEST_DATABASE_URL)" \
 	  || { echo "PostgreSQL at $(TEST_DATABASE_URL) does not answer: start it or set TEST_DATABASE_URL"; exit 1; }
-	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(PY) -m pytest -m "not browser"
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(PY) -m pytest -m "not browser and not network"
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -53,6 +53,15 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+# tests/test_turn.py (marker `network`, root only) runs Debian's coturn in a network namespace
+# whose nftables rules drop all UDP. The package would also start a system-wide turnserver
+# without authentication: the target stops and disables that one.
+coturn:
+	@if [ "$$(id -u)" != 0 ]; then echo "not root: tests/test_turn.py will be skipped, coturn not installed"; \
+	elif ! command -v turnserver >/dev/null || ! { command -v nft || command -v iptables; } >/dev/null; then \
+	  apt-get update -q && apt-get install -y -q coturn nftables \
+	  && { systemctl disable --now coturn >/dev/null 2>&1 || true; }; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -31,10 +31,18 @@ from whitenoise import WhiteNoise
 
 # Socket.IO handlers must be registered before socketio.init_app() runs, so that each
 # application built (tests build many) gets them.
+import blueprints.chats.events  # noqa: F401
 import blueprints.home.events  # noqa: F401
+import blueprints.lessons.events  # noqa: F401
 from blueprints import extensions
+from blueprints.articles import routes as articles_routes
+from blueprints.appeals import routes as appeals_routes
 from blueprints.auth import routes as auth_routes
+from blueprints.chats import routes as chats_routes
+from blueprints.documents import routes as documents_routes
+from blueprints.help import routes as help_routes
 from blueprints.home import routes as home_routes
+from blueprints.lessons import routes as lessons_routes
 from blueprints.notifications import routes as notifications_routes
 from blueprints.operator import routes as operator_routes
 from blueprints.schools import routes as schools_routes
@@ -65,6 +73,7 @@ def settings_from_env(env):
         "PORT": int(env.get("PORT", "8000")),
         "ASYNC_MODE": env.get("ASYNC_MODE", "eventlet"),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "parta"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
@@ -82,6 +91,10 @@ def settings_from_env(env):
         "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN", ""),
         "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL", "support@parta.local"),
         "RTC_URL": env.get("RTC_URL", "http://127.0.0.1:8765"),
+        "TURN_URLS": env.get("TURN_URLS", ""),
+        "TURN_SECRET": env.get("TURN_SECRET", ""),
+        "TURN_TTL": int(env.get("TURN_TTL", "21600")),
+        "PERSONAL_QUOTA_MB": int(env.get("PERSONAL_QUOTA_MB", "200")),
     }
 
 
@@ -144,15 +157,22 @@ def create_app(test_config=None):
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         manage_session=False,
     )
 
     for blueprint in (
         home_routes.bp,
         auth_routes.bp,
+        chats_routes.bp,
+        articles_routes.bp,
+        documents_routes.bp,
         schools_routes.bp,
         notifications_routes.bp,
         operator_routes.bp,
+        help_routes.bp,
+        appeals_routes.bp,
+        lessons_routes.bp,
     ):
         app.register_blueprint(blueprint)
 

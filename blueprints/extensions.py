@@ -7,6 +7,7 @@ from pathlib import Path
 import phonenumbers
 from flask import current_app, request, url_for
 from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel.speaklater import LazyString
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -58,15 +59,29 @@ def format_phone(e164):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def _lazy_strings_as_text(value):
+    """flask_babel's lazy strings call themselves safe HTML (``__html__``), but ours carry
+    what people typed (``_l("«%(name)s» is too large", name=filename)``): print them as text,
+    escaped like any other string."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
 def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.finalize = _lazy_strings_as_text
 
     @app.context_processor
     def page_context():
+        return {"today_iso": dt.date.today().isoformat()}
+
+    def nav_counts():
+        """The menu's badges, counted only where the menu is drawn (not for partials)."""
+        from blueprints.chats.actions import total_unread
         from blueprints.notifications.actions import unread_count
 
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
-        return {"today_iso": dt.date.today().isoformat(), "unread_notifications": unread}
+        if not current_user.is_authenticated:
+            return {"notifications": 0, "messages": 0}
+        return {"notifications": unread_count(current_user), "messages": total_unread(current_user)}
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.globals.update(
@@ -76,4 +91,5 @@ def register_template_helpers(app):
         languages=LANGUAGES,
         format_date=format_date,
         format_datetime=format_datetime,
+        nav_counts=nav_counts,
     )

@@ -1,6 +1,7 @@
 """Demo data for a first start: «Гимназия №1» in Moscow with its people."""
 import datetime as dt
 import io
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -176,6 +177,54 @@ def load_showcase(users):
             decided_at=utcnow(),
         )
     roster_import.do_import_roster(school, _demo_roster_zip())
+    load_showcase_chats(users, school, c7)
+    from db.demo_articles import load_showcase_articles
+
+    load_showcase_articles(users, school)
+    from db.demo_documents import load_showcase_documents
+    from db.demo_help import load_showcase_help
+
+    load_showcase_documents(users, school)
+
+    load_showcase_help(users, school)
+
+
+def load_showcase_chats(users, school, c7):
+    """A class chat with a conversation, an announcement and a poll; a personal chat."""
+    from blueprints.chats import actions
+    from db.models import Chat, Message, PollOption
+
+    def say(chat, key, body, **kwargs):
+        return actions.do_send_message(users[key], chat, uuid.uuid4().hex, body, **kwargs)[0]
+
+    chat = actions.do_create_chat(
+        users["teacher"], school, "7А — Математика",
+        {users["student"].id, users["student2"].id}, kind=Chat.CLASS, school_class=c7,
+    )
+    actions.do_join(users["teacher2"], chat)
+    say(chat, "teacher", "Добрый день, 7А! Здесь будут домашние задания и объявления по математике.")
+    say(chat, "student", "Здравствуйте, Яна Михайловна!")
+    question = say(chat, "student2", "Здравствуйте! А учебник нужен на каждый урок?")
+    say(chat, "teacher", "Да, и тетрадь для самостоятельных.", reply_to_id=question.id)
+    say(
+        chat, "teacher",
+        "Домашнее задание на четверг: № 214, 215, 218. Разбор задач — "
+        "https://example.org/algebra/7/linear-equations",
+    )
+    say(chat, "teacher", "В пятницу контрольная по теме «Линейные уравнения».", kind=Message.ANNOUNCEMENT)
+    from blueprints.chats import polls
+
+    poll_message, _ = polls.do_create_poll(
+        users["teacher"], chat, uuid.uuid4().hex, "Когда удобнее провести консультацию перед контрольной?",
+        ["Среда, 15:00", "Четверг, 14:30", "Пятница, 8:00"], retractable=True,
+    )
+    poll = poll_message.polls.get()
+    first, second = list(poll.options.order_by(PollOption.position))[:2]
+    polls.do_vote(users["student"], chat, poll, [first.id])
+    polls.do_vote(users["student2"], chat, poll, [second.id])
+    personal = actions.do_open_personal_chat(users["parent"], users["teacher"], school)
+    say(personal, "parent", "Яна Михайловна, добрый вечер! Маша завтра будет после обеда: к врачу.")
+    say(personal, "teacher", "Спасибо, что предупредили. Задание она найдёт в чате класса.")
 
 
 def _demo_roster_zip():

@@ -9,6 +9,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    DeferredForeignKey,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -350,3 +351,349 @@ class RosterPerson(BaseModel):
 
     class Meta:
         indexes = ((("school", "sourced_id"), True),)
+
+
+class Chat(BaseModel):
+    """A conversation in a school (SPEC §5, §6): a class's, a group's, or two people's."""
+
+    CLASS, GROUP, PERSONAL = "class", "group", "personal"
+
+    school = ForeignKeyField(School, backref="chats", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    name = CharField(max_length=128, default="")
+    school_class = ForeignKeyField(SchoolClass, null=True, on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    is_public = BooleanField(default=False)  # listed among the school's public chats
+    teachers_only = BooleanField(default=False)  # only teachers and administrators write
+    personal_key = CharField(max_length=32, null=True, unique=True)  # "<low id>:<high id>"
+    last_message_id = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def public_in(cls, school):
+        return (
+            cls.select()
+            .where((cls.school == school) & cls.is_public)
+            .order_by(cls.last_message_id.desc(), cls.id.desc())
+        )
+
+
+class ChatMember(BaseModel):
+    chat = ForeignKeyField(Chat, backref="members", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="chat_memberships", on_delete="CASCADE")
+    last_read_id = IntegerField(default=0)  # the newest message this person has seen
+    joined_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("chat", "user"), True), (("user", "chat"), False))
+
+    @classmethod
+    def of(cls, chat, user):
+        if not user.is_authenticated:
+            return None
+        return cls.get_or_none((cls.chat == chat) & (cls.user == user))
+
+
+class Message(BaseModel):
+    TEXT, ANNOUNCEMENT, POLL = "text", "announcement", "poll"
+
+    chat = ForeignKeyField(Chat, backref="messages", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    client_id = CharField(max_length=64)  # made by the sender; resending it changes nothing
+    kind = CharField(max_length=16, default=TEXT)
+    body = TextField(default="")
+    reply_to = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    edited_at = DateTimeField(null=True)
+    deleted_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("author", "client_id"), True), (("chat", "id"), False))
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+
+class Attachment(BaseModel):
+    """A file or picture sent with a message; stored under instance/uploads/."""
+
+    IMAGE, FILE = "image", "file"
+
+    message = ForeignKeyField(Message, backref="attachments", on_delete="CASCADE")
+    kind = CharField(max_length=8)
+    name = CharField(max_length=255)  # the name it was sent with, for the download
+    content_type = CharField(max_length=128)
+    size = IntegerField()
+    path = CharField(max_length=255)  # relative to the uploads folder
+    thumb_path = CharField(max_length=255, null=True)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    thumb_width = IntegerField(null=True)
+    thumb_height = IntegerField(null=True)
+
+
+class Poll(BaseModel):
+    """A poll in a chat message or in an article: exactly one of ``message`` and ``article``."""
+
+    message = ForeignKeyField(Message, backref="polls", null=True, unique=True, on_delete="CASCADE")
+    article = DeferredForeignKey("Article", backref="polls", null=True, unique=True, on_delete="CASCADE")
+    question = CharField(max_length=300)
+    background = CharField(max_length=16, default="")
+    anonymous = BooleanField(default=False)
+    multiple = BooleanField(default=False)
+    retractable = BooleanField(default=True)
+    ends_at = DateTimeField(null=True)
+
+
+class PollOption(BaseModel):
+    poll = ForeignKeyField(Poll, backref="options", on_delete="CASCADE")
+    text = CharField(max_length=200)
+    position = IntegerField(default=0)
+
+
+class PollVote(BaseModel):
+    poll = ForeignKeyField(Poll, backref="votes", on_delete="CASCADE")
+    option = ForeignKeyField(PollOption, backref="votes", on_delete="CASCADE")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("option", "user"), True), (("poll", "user"), False))
+
+
+class MessageReport(BaseModel):
+    """A member tells the school's administrators about a message."""
+
+    message = ForeignKeyField(Message, backref="reports", on_delete="CASCADE")
+    reporter = ForeignKeyField(User, on_delete="CASCADE")
+    reason = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+    resolved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("message", "reporter"), True),)
+
+
+class Folder(BaseModel):
+    """A folder of school documents (``school`` set) or of «Мои документы» (``owner`` set)."""
+
+    school = ForeignKeyField(School, null=True, on_delete="CASCADE")
+    owner = ForeignKeyField(User, null=True, on_delete="CASCADE")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="CASCADE")
+    name = CharField(max_length=128)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("school", "parent"), False), (("owner", "parent"), False))
+
+
+class Document(BaseModel):
+    """A file in a school's documents or in someone's «Мои документы»; stored under instance/uploads/."""
+
+    school = ForeignKeyField(School, null=True, on_delete="CASCADE")
+    owner = ForeignKeyField(User, null=True, on_delete="CASCADE")
+    folder = ForeignKeyField(Folder, null=True, backref="documents", on_delete="CASCADE")
+    name = CharField(max_length=255)  # the name it was uploaded with, for the download
+    content_type = CharField(max_length=128)
+    size = IntegerField()
+    path = CharField(max_length=255)  # relative to the uploads folder
+    thumb_path = CharField(max_length=255, null=True)
+    uploaded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("school", "folder"), False), (("owner", "folder"), False))
+
+    @property
+    def is_picture(self):
+        return self.thumb_path is not None
+
+    @property
+    def opens_in_browser(self):
+        return self.is_picture or self.content_type == "application/pdf"
+
+
+# Help centre, support questions, appeals to a school, feedback (SPEC §11) ------------------
+
+
+class SupportQuestion(BaseModel):
+    """A question to the platform's support: from an account, or from a guest by email."""
+
+    WAITING, ANSWERED = "waiting", "answered"  # waiting: the next word is support's
+
+    user = ForeignKeyField(User, null=True, backref="support_questions", on_delete="CASCADE")
+    email = CharField(max_length=254, default="")  # a guest's address for the answer
+    token_nonce = CharField(max_length=32, null=True)  # a guest's secret link (schools/tokens.py)
+    token_hash = CharField(max_length=64, null=True, unique=True)
+    locale = CharField(max_length=5, default="ru")  # the language a guest's emails are written in
+    section = CharField(max_length=64, default="")  # the help section it was asked from
+    subject = CharField(max_length=200)
+    steps = TextField(default="")  # what the person did before the error
+    status = CharField(max_length=16, default=WAITING)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "updated_at"), False),)
+
+
+class SupportMessage(BaseModel):
+    question = ForeignKeyField(SupportQuestion, backref="messages", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")  # None: a guest
+    from_support = BooleanField(default=False)
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class SupportScreenshot(BaseModel):
+    """A picture sent with a support message; stored under instance/uploads/support/."""
+
+    message = ForeignKeyField(SupportMessage, backref="screenshots", on_delete="CASCADE")
+    name = CharField(max_length=255)
+    content_type = CharField(max_length=128)
+    size = IntegerField()
+    path = CharField(max_length=255)
+    thumb_path = CharField(max_length=255)
+    thumb_width = IntegerField()
+    thumb_height = IntegerField()
+
+
+class Appeal(BaseModel):
+    """«Обращение в школу»: a member writes to the school's administration."""
+
+    WAITING, ANSWERED = "waiting", "answered"
+
+    school = ForeignKeyField(School, backref="appeals", on_delete="CASCADE")
+    author = ForeignKeyField(User, backref="appeals", on_delete="CASCADE")
+    subject = CharField(max_length=200)
+    status = CharField(max_length=16, default=WAITING)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("school", "updated_at"), False),)
+
+
+class AppealMessage(BaseModel):
+    appeal = ForeignKeyField(Appeal, backref="messages", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    from_school = BooleanField(default=False)  # written by an administrator for the school
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class Feedback(BaseModel):
+    """What a person thinks Parta lacks or does badly, for the operator."""
+
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class Article(BaseModel):
+    """An article of a school (SPEC §9): a draft its author and the administrators see,
+    or published in the school's Articles. ``body_html`` is stored sanitized."""
+
+    DRAFT, PUBLISHED = "draft", "published"
+
+    school = ForeignKeyField(School, backref="articles", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    title = CharField(max_length=200)
+    body_html = TextField(default="")
+    body_text = TextField(default="")  # the text of body_html, for search and previews
+    cover_path = CharField(max_length=255, null=True)  # relative to the uploads folder
+    cover_thumb_path = CharField(max_length=255, null=True)
+    cover_display_path = CharField(max_length=255, null=True)  # WebP at the size it is shown
+    cover_width = IntegerField(null=True)
+    cover_height = IntegerField(null=True)
+    status = CharField(max_length=16, default=DRAFT)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    published_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("school", "status", "published_at"), False),)
+
+    @property
+    def is_published(self):
+        return self.status == self.PUBLISHED
+
+    @classmethod
+    def published_in(cls, school):
+        return (
+            cls.select(cls, User)
+            .join(User, JOIN.LEFT_OUTER)
+            .where((cls.school == school) & (cls.status == cls.PUBLISHED))
+            .order_by(cls.published_at.desc(), cls.id.desc())
+        )
+
+
+class ArticleFile(BaseModel):
+    """A picture or video of an article: an illustration in its text (uploaded by the
+    editor before the article is saved, so ``article`` is empty until then), an attached
+    photo, or an attached video."""
+
+    ILLUSTRATION, PHOTO, VIDEO = "illustration", "photo", "video"
+
+    school = ForeignKeyField(School, on_delete="CASCADE")
+    article = ForeignKeyField(Article, null=True, backref="files", on_delete="CASCADE")
+    uploader = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    kind = CharField(max_length=16)
+    name = CharField(max_length=255)
+    content_type = CharField(max_length=128)
+    size = IntegerField()
+    path = CharField(max_length=255)
+    thumb_path = CharField(max_length=255, null=True)
+    display_path = CharField(max_length=255, null=True)  # WebP at the size it is shown (pictures)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Lesson(BaseModel):
+    """A video lesson (SPEC §7): started from a chat, which is also its call chat, by a
+    teacher or an administrator; running until its host ends it or the last person leaves."""
+
+    LESSON, BROADCAST, PARENT_MEETING = "lesson", "broadcast", "parent_meeting"
+    MAX_PARTICIPANTS = 100
+
+    school = ForeignKeyField(School, on_delete="CASCADE")
+    chat = ForeignKeyField(Chat, backref="lessons", on_delete="CASCADE")
+    host = ForeignKeyField(User, on_delete="CASCADE")
+    kind = CharField(max_length=16, default=LESSON)
+    mics_allowed = BooleanField(default=True)  # students may turn their microphones on
+    cameras_allowed = BooleanField(default=True)
+    started_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("chat", "ended_at"), False),)
+
+    @property
+    def is_running(self):
+        return self.ended_at is None
+
+    @property
+    def parents_may_listen(self):
+        return self.kind in (self.BROADCAST, self.PARENT_MEETING)
+
+
+class LessonParticipant(BaseModel):
+    """Someone in a lesson, now (``left_at`` empty) or before; their hand and media state."""
+
+    HOST, STUDENT, LISTENER = "host", "student", "listener"
+
+    lesson = ForeignKeyField(Lesson, backref="participants", on_delete="CASCADE")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    role = CharField(max_length=16)
+    joined_at = DateTimeField(default=utcnow)
+    left_at = DateTimeField(null=True)
+    removed = BooleanField(default=False)  # removed by the host: may not come back
+    hand_raised_at = DateTimeField(null=True)
+    audio_on = BooleanField(default=False)
+    video_on = BooleanField(default=False)
+    invited = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("lesson", "user"), True), (("lesson", "left_at"), False))

@@ -4,6 +4,7 @@ The database is SQLite in a temporary directory, or PostgreSQL when
 TEST_DATABASE_URL names a server: each test then gets its own empty schema in a
 database made for this run.
 """
+import asyncio
 import email
 import json
 import os
@@ -12,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -267,3 +269,31 @@ def gymnasium():
     from db.models import School
 
     return School.get(School.short_name == "Гимназия №1")
+
+
+@contextmanager
+def acting(app):
+    """Calling actions directly, as a view would: they render what they push and build URLs,
+    so they need a request context (with the app's) and a database connection."""
+    with app.test_request_context(), database.connection_context():
+        yield
+
+
+def run_async(coroutine):
+    """``asyncio.run(coroutine)`` in a thread of its own. Once the browser tests have run,
+    Playwright's sync API keeps an event loop running in the main thread for the rest of
+    the session, and asyncio refuses to start another one there."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the test's own thread below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="asyncio-run")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

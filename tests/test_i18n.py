@@ -188,3 +188,17 @@ def test_russian_plural_in_a_template(app):
     with app.test_request_context(), flask_babel.force_locale("ru"):
         assert render_template_string(source, n=5) == "5 участников"
         assert render_template_string(source, n=21) == "21 участник"
+
+
+def test_lazy_messages_with_typed_values_are_escaped_in_pages():
+    """A refusal that quotes what a person typed must not turn it into markup."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context():
+        message = lazy_gettext("«%(name)s» is empty.", name="<img src=x onerror=alert(1)>")
+        html = render_template_string("{{ message }}", message=message)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

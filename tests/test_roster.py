@@ -1,11 +1,12 @@
 """The e-diary roster: a OneRoster 1.1 zip imported by a school's administrator (SPEC §3)."""
 import io
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import ROLES, gymnasium, post_form
+from conftest import ROLES, csrf_token, gymnasium, post_form
 from db.models import Membership, ParentLink, RosterPerson, SchoolClass, User
 
 FIXTURE = Path(__file__).parent / "fixtures" / "roster" / "gymnasium"
@@ -287,3 +288,29 @@ def test_a_csv_not_in_utf8_is_refused(signed_in):
         for name, text in files.items():
             archive.writestr(name, text.encode("cp1251" if name == "users.csv" else "utf-8"))
     refused(signed_in, buffer.getvalue(), "users.csv не в кодировке UTF-8")
+
+
+# With static/js/upload.js: the file goes with a progress bar, and the script reads the answer.
+
+
+def test_the_script_path_gets_where_to_go_on_success_and_the_reason_on_refusal(signed_in):
+    admin = signed_in("admin")
+    token = csrf_token(admin, url())
+    sent = admin.post(url(), data={"csrf_token": token, "roster": (io.BytesIO(make_zip(roster_files())), "r.zip")},
+                      headers={"X-Upload": "progress"}, content_type="multipart/form-data")
+    assert sent.status_code == 200 and sent.get_json() == {"next": url()}
+    assert "Список импортирован" in admin.get(url()).get_data(as_text=True)  # the flash waits for the page
+
+    files = roster_files()
+    files["users.csv"] = replace_line(files["users.csv"], 3, "8 (900) 111-22-44", "12345")
+    before = snapshot()
+    refused_by_script = admin.post(url(), data={"csrf_token": token, "roster": (io.BytesIO(make_zip(files)), "r.zip")},
+                                   headers={"X-Upload": "progress"}, content_type="multipart/form-data")
+    assert refused_by_script.status_code == 422
+    error = re.search(r'<p id="upload-error" class="error" role="alert">([^<]+)</p>', refused_by_script.get_data(as_text=True))
+    assert error and "users.csv, строка 3, столбец «phone»" in error.group(1)
+    assert snapshot() == before
+
+    nothing = admin.post(url(), data={"csrf_token": token}, headers={"X-Upload": "progress"},
+                         content_type="multipart/form-data")
+    assert nothing.status_code == 422 and "Выберите файл .zip" in nothing.get_data(as_text=True)

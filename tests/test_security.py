@@ -46,6 +46,20 @@ def test_sign_in_attempts_are_limited_per_identifier(client, form, demo):
     assert form("/auth/login", {"identifier": "+79000000002", "password": "parta-demo"}).status_code == 303
 
 
+def test_successful_sign_ins_do_not_count_against_the_limits(client, form, auth, demo):
+    """A computer class signs in from one school address, many times an hour."""
+    for _ in range(70):
+        auth.login("+79000000003")
+        auth.logout()
+    assert form("/auth/login", {"identifier": "+79000000003", "password": "wrong-password"}).status_code == 200
+
+
+def test_wrong_passwords_from_one_address_are_limited(client, form, demo):
+    for n in range(60):
+        form("/auth/login", {"identifier": f"guess{n}@example.org", "password": "wrong-password"})
+    assert form("/auth/login", {"identifier": "+79000000002", "password": "parta-demo"}).status_code == 429
+
+
 def test_code_checks_are_limited_per_address(client, form, smtp_server):
     form("/auth/signup", {"identifier": "a@example.org"})
     statuses = [form("/auth/code", {"code": "12345"}).status_code for _ in range(31)]

@@ -20,7 +20,9 @@ from db.models import User
 bp = Blueprint("auth", __name__)
 
 FLOW = "auth_flow"
-OPEN_WHILE_INCOMPLETE = {"auth.about_you", "auth.logout", "home.set_language", "static"}
+OPEN_WHILE_INCOMPLETE = {
+    "auth.about_you", "auth.logout", "home.set_language", "home.service_worker", "home.offline", "static",
+}
 
 
 @login_manager.user_loader
@@ -57,10 +59,18 @@ sending_limit_per_identifier = limiter.shared_limit(
     "5 per hour", scope="send-code-id", key_func=_identifier_key, methods=["POST"]
 )
 sending_limit_per_ip = limiter.shared_limit("30 per hour", scope="send-code-ip", methods=["POST"])
+
+
+def _sign_in_refused(response):
+    """Only wrong passwords count: a class signing in from one school address, or a
+    person on several devices, never runs into the limit by succeeding."""
+    return response.status_code != 303
+
+
 sign_in_limit_per_identifier = limiter.limit(
-    "10 per 15 minutes", key_func=_identifier_key, methods=["POST"]
+    "10 per 15 minutes", key_func=_identifier_key, methods=["POST"], deduct_when=_sign_in_refused
 )
-sign_in_limit_per_ip = limiter.limit("60 per hour", methods=["POST"])
+sign_in_limit_per_ip = limiter.limit("60 per hour", methods=["POST"], deduct_when=_sign_in_refused)
 code_check_limit_per_ip = limiter.limit("30 per 10 minutes", methods=["POST"])
 
 

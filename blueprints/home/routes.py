@@ -2,6 +2,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.auth.actions import do_set_locale
+from blueprints.home.actions import home_of
+from blueprints.lessons import actions as lesson_actions
 from blueprints.extensions import LANGUAGES, LOCALE_COOKIE, csrf
 
 bp = Blueprint("home", __name__)
@@ -11,9 +13,16 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.route("/")
 def index():
+    """Guests get the landing page; a signed-in person their own desktop (SPEC §10)."""
     if not current_user.is_authenticated:
         return render_template("home/landing.html")
-    return render_template("home/index.html", schools=list(current_user.schools()))
+    home = home_of(current_user)
+    taught = [place.school_class.id for place in home.taught]
+    return render_template(
+        "home/index.html", home=home, lessons=lesson_actions.running_for(current_user),
+        call_chats=lesson_actions.class_call_chats(current_user, taught),
+        may_start=bool(taught) or bool(home.administered),
+    )
 
 
 @bp.route("/contacts")
@@ -44,3 +53,6 @@ def healthz():
 
     database.execute_sql("SELECT 1")
     return {"status": "ok"}
+
+
+from blueprints.home import offline  # noqa: E402,F401  (the offline routes join this blueprint)

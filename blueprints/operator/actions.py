@@ -12,6 +12,7 @@ from blueprints.auth import delivery
 from blueprints.auth.actions import AuthError, parse_identifier
 from blueprints.extensions import format_phone
 from blueprints.notifications.actions import notify
+from blueprints.pagination import keyset_page
 from blueprints.schools.actions import do_add_membership
 from db import database
 from db.models import Membership, RosterPerson, School, SchoolApplication, User, utcnow
@@ -83,17 +84,26 @@ def pending_count():
     )
 
 
-def applications_in_order():
-    """Pending ones first, oldest first (they wait longest); then decided, newest first."""
+PAGE_SIZE = 50
+
+
+def applications_in_order(after=None):
+    """Pending ones first, oldest first (they wait longest); then decided, newest first.
+
+    Every pending one (the operator's queue, worked down); a page of the decided, after the
+    decided application with id ``after``."""
     pending = list(
         SchoolApplication.select()
         .where(SchoolApplication.status == SchoolApplication.PENDING)
         .order_by(SchoolApplication.created_at, SchoolApplication.id)
     )
-    decided = list(
-        SchoolApplication.select()
-        .where(SchoolApplication.status != SchoolApplication.PENDING)
-        .order_by(SchoolApplication.decided_at.desc(), SchoolApplication.id.desc())
+    decided = keyset_page(
+        SchoolApplication.select().where(SchoolApplication.status != SchoolApplication.PENDING),
+        (SchoolApplication.decided_at, SchoolApplication.id),
+        SchoolApplication.id,
+        after,
+        PAGE_SIZE,
+        descending=True,
     )
     return pending, decided
 

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.operator import actions
 from blueprints.operator.actions import ApplicationError, EmailNotSent
+from blueprints.pagination import after_id, render_list
 from blueprints.schools.access import require_operator
 from db import database
 from db.models import SchoolApplication
@@ -59,8 +60,10 @@ def _application_or_404(application_id):
 
 @bp.route("/applications")
 def applications():
-    pending, decided = actions.applications_in_order()
-    return render_template("operator/applications.html", pending=pending, decided=decided)
+    pending, decided = actions.applications_in_order(after_id())
+    return render_list(
+        "operator/applications.html", "operator/_decided.html", "decided", pending=pending, decided=decided
+    )
 
 
 def _render_application(application, reject_form=None, status=200):
@@ -137,3 +140,6 @@ def create_operator(identifier, revoke):
         click.echo(f"{who} is no longer an operator.")
     else:
         click.echo(f"{who} is now an operator: the school applications are at /operator/applications.")
+
+
+from blueprints.operator import questions  # noqa: E402,F401  (its routes join bp)

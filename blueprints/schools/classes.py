@@ -221,8 +221,13 @@ def class_create(school_id):
 
 
 def _class_page(school, school_class, add_form=None, teacher_form=None):
+    from blueprints.chats import access as chat_access
+    from blueprints.chats.actions import class_chats_for
+
     return render_template(
         "schools/classes_page.html",
+        class_chats=class_chats_for(current_user, school_class),
+        can_create_chat=chat_access.can_create_class_chat(current_user, school_class),
         school=school,
         school_class=school_class,
         teachers=class_teachers(school_class),

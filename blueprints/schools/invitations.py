@@ -231,7 +231,7 @@ def back_to_pending_invitation():
         and PENDING_INVITE in session
         and current_user.is_authenticated
         and current_user.profile_complete
-        and request.endpoint not in ("static", "schools.invite")
+        and request.endpoint not in ("static", "schools.invite", "home.service_worker", "home.offline")
     ):
         token = session.pop(PENDING_INVITE)
         return redirect(url_for("schools.invite", token=token))

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.pagination import after_id, render_list
 from blueprints.schools import requests_actions as actions
 from blueprints.schools.access import access_invitations, access_join_request
 from blueprints.schools.requests_actions import JoinError
@@ -36,18 +37,18 @@ def requests(school_id):
 
 
 def _requests_page(school, failed=None, error=None, status=200):
-    pending, decided = actions.requests_for(current_user, school)
-    return (
-        render_template(
-            "schools/requests_list.html",
-            school=school,
-            pending=pending,
-            decided=decided,
-            failed=failed,
-            error=error,
-            role_label=actions.role_label,
-        ),
-        status,
+    pending, decided = actions.requests_for(current_user, school, after_id())
+    return render_list(
+        "schools/requests_list.html",
+        "schools/_requests_decided.html",
+        "decided",
+        status=status,
+        school=school,
+        pending=pending,
+        decided=decided,
+        failed=failed,
+        error=error,
+        role_label=actions.role_label,
     )
 
 

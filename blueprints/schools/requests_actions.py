@@ -9,7 +9,8 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from blueprints.notifications.actions import notify
-from blueprints.schools.access import can_decide, is_admin
+from blueprints.pagination import keyset_page
+from blueprints.schools.access import is_admin
 from blueprints.schools.actions import do_add_membership
 from blueprints.schools.tokens import hash_token, new_token, token_for
 from db import database
@@ -315,16 +316,33 @@ def do_apply_to_join(user, school, role, classes, subjects_raw="", parent_confir
     return filed
 
 
-def requests_for(user, school):
-    """(pending, decided) requests of ``school`` that ``user`` may decide."""
-    every = (
-        JoinRequest.select()
-        .where(JoinRequest.school == school)
-        .order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc())
+DECIDED_PAGE_SIZE = 50
+
+
+def requests_for(user, school, after=None):
+    """(pending, decided) requests of ``school`` that ``user`` may decide (``can_decide``).
+
+    Every pending one (the queue, worked down); a page of the decided, newest first, after the
+    one with id ``after``."""
+    mine = JoinRequest.select().where(JoinRequest.school == school)
+    if not is_admin(user, school):
+        classes = SchoolClass.select(SchoolClass.id).where(
+            (SchoolClass.school == school) & (SchoolClass.class_teacher == user)
+        )
+        mine = mine.where((JoinRequest.role == Membership.STUDENT) & JoinRequest.school_class.in_(classes))
+    pending = list(
+        mine.where(JoinRequest.status == JoinRequest.PENDING).order_by(
+            JoinRequest.created_at.desc(), JoinRequest.id.desc()
+        )
     )
-    mine = [r for r in every if can_decide(user, r)]
-    pending = [r for r in mine if r.status == JoinRequest.PENDING]
-    decided = [r for r in mine if r.status != JoinRequest.PENDING][:50]
+    decided = keyset_page(
+        mine.where(JoinRequest.status != JoinRequest.PENDING),
+        (JoinRequest.created_at, JoinRequest.id),
+        JoinRequest.id,
+        after,
+        DECIDED_PAGE_SIZE,
+        descending=True,
+    )
     return pending, decided
 
 

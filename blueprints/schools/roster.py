@@ -1,5 +1,5 @@
 """«Электронный дневник»: an administrator imports the school's OneRoster export (SPEC §3)."""
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from blueprints.schools.access import access_school_admin
-from blueprints.schools.roster_import import RosterError, do_import_roster, roster_summary
+from blueprints.schools.roster_import import MAX_UPLOAD_BYTES, RosterError, do_import_roster, roster_summary
 from blueprints.schools.routes import bp
 
 
@@ -29,6 +29,8 @@ def roster(school_id):
     school = access_school_admin(current_user, school_id)
     form = RosterForm()
     error = None
+    # static/js/upload.js sends the file with a progress bar and reads the answer itself.
+    by_script = request.headers.get("X-Upload") == "progress"
     if form.validate_on_submit():
         try:
             result = do_import_roster(school, form.roster.data.read())
@@ -37,12 +39,17 @@ def roster(school_id):
         else:
             session[_result_key(school)] = result.as_dict()
             flash(_("The roster has been imported."))
+            if by_script:
+                return {"next": url_for("schools.roster", school_id=school.id)}
             return redirect(url_for("schools.roster", school_id=school.id), code=303)
-    return render_template(
+    page = render_template(
         "schools/roster_import.html",
         school=school,
         form=form,
         error=error,
+        max_bytes=MAX_UPLOAD_BYTES,
         result=session.get(_result_key(school)),
         summary=roster_summary(school),
     )
+    refused = by_script and (error or form.errors)
+    return (page, 422) if refused else page

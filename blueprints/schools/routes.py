@@ -2,6 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.pagination import after_id, keyset_page, render_list
 from blueprints.schools import membership_actions
 from blueprints.schools.access import (
     access_membership,
@@ -12,7 +13,15 @@ from blueprints.schools.access import (
 )
 from blueprints.schools.membership_actions import MembershipError
 from blueprints.schools.requests_actions import pending_requests_count
-from db.models import Membership
+from db.models import Membership, User
+
+PARTICIPANTS_PAGE_SIZE = 30
+
+
+def open_reports_count(school):
+    from blueprints.chats.actions import open_reports_count as count
+
+    return count(school)
 
 bp = Blueprint("schools", __name__)
 
@@ -25,6 +34,7 @@ def _side_menu_context(school):
         "is_school_admin": Membership.ADMIN in roles,
         "is_class_teacher": is_class_teacher_in(current_user, school),
         "pending_requests": pending_requests_count(current_user, school),
+        "open_reports": open_reports_count(school) if Membership.ADMIN in roles else 0,
     }
 
 
@@ -45,10 +55,27 @@ def school(school_id):
 @bp.route("/schools/<int:school_id>/participants")
 @login_required
 def participants(school_id):
+    from blueprints.chats.access import personal_partners_in
+
     school = access_school(current_user, school_id)
-    return render_template(
+    # By name, one person's memberships side by side (the user's id before the role).
+    memberships = keyset_page(
+        school.memberships_in_order(),
+        (User.last_name, User.first_name, User.id, Membership.role, Membership.id),
+        Membership.id,
+        after_id(),
+        PARTICIPANTS_PAGE_SIZE,
+    )
+    # Whom one may write to depends on all of a person's roles here, some maybe on another page.
+    theirs = Membership.select().where(
+        (Membership.school == school) & Membership.user.in_({m.user_id for m in memberships})
+    )
+    return render_list(
         "schools/participants.html",
-        memberships=list(school.memberships_in_order()),
+        "schools/_participants.html",
+        "participants",
+        memberships=memberships,
+        partners=personal_partners_in(current_user, school, list(theirs)),
         role_choices=membership_actions.ROLE_CHOICES,
         **_side_menu_context(school),
     )

@@ -35,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Lessons: a synthetic camera and microphone, and their permission granted without a prompt.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 PHONE = {"width": 390, "height": 844}
 STARTUP_TIMEOUT = 60.0
@@ -221,6 +224,13 @@ def live_server_process(tmp_path_factory, smtp_server):
             pytrace=False,
         )
 
+    # The lesson media process, as `make run` starts it beside the web process.
+    rtc_port = free_port()
+    env["RTC_PORT"] = str(rtc_port)
+    env["RTC_URL"] = f"http://127.0.0.1:{rtc_port}"
+    rtc_log = (root / "rtc.log").open("wb")
+    rtc = subprocess.Popen([sys.executable, "-m", "rtc"], cwd=REPO, env=env, stdout=rtc_log, stderr=subprocess.STDOUT)
+
     log = server.log_path.open("wb")
     server.process = subprocess.Popen(
         [sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -238,6 +248,7 @@ def live_server_process(tmp_path_factory, smtp_server):
     state = wait_for(healthy, STARTUP_TIMEOUT, interval=0.2)
     if state != "ok":
         _stop(server.process)
+        _stop(rtc)
         log.close()
         print(server.log(), file=sys.stderr)
         pytest.fail(
@@ -249,9 +260,12 @@ def live_server_process(tmp_path_factory, smtp_server):
         yield server
     finally:
         _stop(server.process)
+        _stop(rtc)
         log.close()
+        rtc_log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copyfile(server.log_path, ARTIFACTS / "live-server.log")
+        shutil.copyfile(root / "rtc.log", ARTIFACTS / "rtc.log")
 
 
 def _stop(process):
@@ -294,9 +308,14 @@ def browser():
 
 
 @pytest.fixture
-def context(browser, live_server):
+def context(browser, live_server, request):
+    """A fresh phone-sized context. ``@pytest.mark.no_service_worker`` blocks Parta's
+    service worker: Chromium's DevTools throttling does not reach requests that pass
+    through one, so a test that slows the network down needs it out of the way."""
+    blocked = request.node.get_closest_marker("no_service_worker") is not None
     context = browser.new_context(
-        viewport=PHONE, base_url=live_server, locale="ru-RU", timezone_id="Europe/Moscow"
+        viewport=PHONE, base_url=live_server, locale="ru-RU", timezone_id="Europe/Moscow",
+        service_workers="block" if blocked else "allow",
     )
     context.set_default_timeout(20_000)
     yield context

@@ -24,6 +24,15 @@ def sign_in(page, identifier, password=DEMO_PASSWORD):
     expect(page.get_by_role("button", name="Выйти", exact=True)).to_be_visible()
 
 
+def create_class_chat(page, name):
+    """On a class page: «Создать чат» with every student of the class, then the chat opens."""
+    page.get_by_role("link", name="Создать чат").click()
+    page.get_by_label("Название чата").fill(name)
+    page.get_by_label("Выбрать всех участников").check()
+    page.get_by_role("button", name="Создать чат").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
 def sms_code(server_log, phone, after):
     """The code of the last «sms to +7…: …123456» line for ``phone`` logged after ``after``."""
     line = re.compile(rf"sms to {re.escape(phone)}: [^\n]*?(?<!\d)(\d{{6}})(?!\d)")

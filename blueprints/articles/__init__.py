@@ -1,0 +1,1 @@
+"""Articles of a school (SPEC §9)."""
