@@ -1,8 +1,8 @@
 """Lesson media: `python -m bench.lesson --students N --seconds S [--baseline] [--opus-bitrate B]`.
 
 Starts the rtc process (`python -m rtc`) in a subprocess, one teacher publishing synthetic
-audio (aiortc's Opus, 96 kbit/s by default) and 320x180 video at 15 fps through aiortc's
-VP8 encoder held at ~150 kbit/s, then N students subscribing in speaker mode (teacher's
+audio and 320x180 video at 15 fps as the lesson's browsers send them (rtc.synthetic: Opus
+mono 24 kbit/s with FEC in 40 ms packets; aiortc's VP8 encoder held at ~150 kbit/s), then N students subscribing in speaker mode (teacher's
 camera + audio) plus one audio-only probe student (mode "audio"), all aiortc peer
 connections in this process. After a warm-up it measures for S seconds and prints one
 JSON line:
@@ -39,7 +39,13 @@ import aiortc.rtcrtpreceiver
 from aiortc.mediastreams import MediaStreamError
 
 from rtc import forwarding
-from rtc.synthetic import LessonPeer, SyntheticAudioTrack, SyntheticVideoTrack, use_teacher_encoders
+from rtc.synthetic import (
+    BROWSER_OPUS_BITRATE,
+    LessonPeer,
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+    use_teacher_encoders,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -257,5 +263,5 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=60, help="max seconds to wait for every student's video")
     parser.add_argument("--baseline", action="store_true")
-    parser.add_argument("--opus-bitrate", type=int, default=None, help="teacher's Opus bit/s (aiortc: 96000)")
+    parser.add_argument("--opus-bitrate", type=int, default=BROWSER_OPUS_BITRATE, help="teacher's Opus bit/s")
     asyncio.run(main(parser.parse_args()))

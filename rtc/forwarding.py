@@ -15,6 +15,9 @@ per student. Two small adaptations make aiortc forward instead:
   sender. :class:`PacketPacker` does exactly what ``Vp8Encoder.pack`` / ``OpusEncoder.pack``
   do (it reuses ``Vp8Encoder._packetize``) and cannot encode at all.
 
+A third, per sender, is :func:`quiet_when_idle`: a subscriber's idle slots send no RTCP
+sender reports (aiortc sends one a second from every sender, whether it sent media or not).
+
 :data:`CODEC_COUNTS` counts every aiortc encoder and decoder constructed in this process
 (their ``__init__`` is wrapped), so the room stats can show ``encoders_started: 0`` as a
 measured fact rather than a claim. Only the rtc process calls :func:`install`; clients
@@ -33,6 +36,7 @@ import aiortc.rtcrtpsender
 from aiortc.codecs import base as codec_base
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
+from aiortc.rtp import RtcpSrPacket
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +110,28 @@ def packing_encoder(codec):
     if codec.name not in ("VP8", "opus"):
         raise ValueError(f"the rtc process only forwards VP8 and Opus, not {codec.mimeType}")
     return PacketPacker(codec.name)
+
+
+def quiet_when_idle(sender) -> None:
+    """Let ``sender`` skip its periodic RTCP sender report when it sent no RTP since the last one.
+
+    A subscription has 7 slots and usually only 1–3 carry media; the others' reports (SR and
+    SDES, about 120 bytes a second each, over IP) would cost an audio-only student about
+    6 kbit/s of downstream and the server 6 SRTCP packets a second per student. RFC 3550
+    (6.4) keeps SRs for senders that sent data; a BYE still goes out when the sender stops.
+    """
+    send = sender._send_rtcp
+    reported = [0]  # a slot that never carried media never reports
+
+    async def _send_rtcp(packets):
+        if packets and isinstance(packets[0], RtcpSrPacket):
+            count = packets[0].sender_info.packet_count
+            if count == reported[0]:
+                return
+            reported[0] = count
+        await send(packets)
+
+    sender._send_rtcp = _send_rtcp
 
 
 def _all_subclasses(cls):

@@ -304,6 +304,7 @@ class Slot:
         self.source = None
         self.track = SlotTrack(self, None)
         self.sender.replaceTrack(self.track)
+        forwarding.quiet_when_idle(self.sender)
         self._clock_source = None
         self._offset = 0
         self._last_out = None

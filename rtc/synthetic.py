@@ -16,13 +16,15 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSess
 from aiortc.codecs import opus as aiortc_opus
 from aiortc.codecs import vpx as aiortc_vpx
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame, VideoFrame
+from av import AudioFrame, AudioResampler, VideoFrame
 
 WIDTH, HEIGHT, FPS = 320, 180, 15
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
 AUDIO_RATE = 48000
 AUDIO_SAMPLES = 960  # 20 ms
 TEACHER_VIDEO_BITRATE = 150_000
+BROWSER_OPUS_BITRATE = 24_000  # static/js/lesson.js: AUDIO.maxBitrate, maxaveragebitrate
+BROWSER_OPUS_PTIME = 40  # static/js/lesson.js: PTIME
 
 
 class SyntheticVideoTrack(MediaStreamTrack):
@@ -117,9 +119,23 @@ class TeacherVp8Encoder(aiortc_vpx.Vp8Encoder):
         pass  # the lesson's camera bitrate is fixed, whatever the server estimates
 
 
-def use_teacher_encoders(opus_bitrate=None):
-    """In a client process: make aiortc's senders use the 150 kbit/s VP8 encoder (and Opus at
-    ``opus_bitrate`` if given; aiortc's default is 96 kbit/s)."""
+class BrowserOpusEncoder(aiortc_opus.OpusEncoder):
+    """Opus as a browser sends it under the lesson's answer (static/js/lesson.js ``tuneOpus``):
+    mono, 24 kbit/s, in-band FEC, 40 ms a packet. aiortc's own is stereo, 96 kbit/s, 20 ms."""
+
+    def __init__(self, bitrate=BROWSER_OPUS_BITRATE, frame_ms=BROWSER_OPUS_PTIME):
+        super().__init__()
+        self.codec.bit_rate = bitrate
+        self.codec.layout = "mono"
+        self.codec.options = {"application": "voip", "frame_duration": str(frame_ms), "fec": "1", "packet_loss": "5"}
+        self.resampler = AudioResampler(
+            format="s16", layout="mono", rate=AUDIO_RATE, frame_size=AUDIO_RATE * frame_ms // 1000
+        )
+
+
+def use_teacher_encoders(opus_bitrate=BROWSER_OPUS_BITRATE):
+    """In a client process: make aiortc's senders send what the lesson's browsers send, the
+    150 kbit/s VP8 camera and :class:`BrowserOpusEncoder` at ``opus_bitrate``."""
     import aiortc.rtcrtpsender
 
     stock = aiortc.rtcrtpsender.get_encoder
@@ -127,10 +143,9 @@ def use_teacher_encoders(opus_bitrate=None):
     def get_encoder(codec):
         if codec.name == "VP8":
             return TeacherVp8Encoder()
-        encoder = stock(codec)
-        if opus_bitrate and isinstance(encoder, aiortc_opus.OpusEncoder):
-            encoder.codec.bit_rate = opus_bitrate
-        return encoder
+        if codec.name.lower() == "opus":
+            return BrowserOpusEncoder(bitrate=opus_bitrate)
+        return stock(codec)
 
     aiortc.rtcrtpsender.get_encoder = get_encoder
 

@@ -243,6 +243,17 @@ def test_students_receive_the_teachers_audio_and_video_forwarded_not_transcoded(
                     assert counter.sizes[video_mid] == (320, 180)
                     others = [m for m in counter.frames if m not in (audio_mid, video_mid)]
                     assert others == [], "only the slots the server announced carry media"
+                # The five idle slots send no RTCP sender reports; the two carrying media do.
+                # (aiortc reports every 0.5–1.5 s: after 2.5 s more, an idle slot would have.)
+                student = students[0]
+                carrying = {mid_of(student.slots, "1", "audio"), mid_of(student.slots, "1", "camera")}
+
+                async def reports_come_from_the_carrying_slots():
+                    return await _reporting_mids(student) == carrying
+
+                assert await eventually(reports_come_from_the_carrying_slots), await _reporting_mids(student)
+                await asyncio.sleep(2.5)
+                assert await _reporting_mids(student) == carrying
                 state = await room_state(http, rtc.base, "100")
                 assert state["forwarded"]["audio"] > 0 and state["forwarded"]["video"] > 0
                 assert state["keyframe_requests"] >= 1
@@ -264,6 +275,16 @@ def test_students_receive_the_teachers_audio_and_video_forwarded_not_transcoded(
                 assert response.status == 404 and (await response.json()) == {"error": "no_such_room"}
 
     run_async(scenario())
+
+
+async def _reporting_mids(peer):
+    """The subscriber's slots (mids) from which an RTCP sender report has arrived."""
+    mids = set()
+    for transceiver in peer.subscribe_pc.getTransceivers():
+        report = await transceiver.receiver.getStats()
+        if any(stat.type == "remote-outbound-rtp" for stat in report.values()):
+            mids.add(transceiver.mid)
+    return mids
 
 
 async def _received(http, base, room, kind, at_least):

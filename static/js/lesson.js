@@ -23,6 +23,7 @@
   var weak = document.getElementById("call-weak");
   var VIDEO = { maxBitrate: 150000, maxFramerate: 15 };
   var AUDIO = { maxBitrate: 24000 };
+  var PTIME = 40;
   var SCREEN = { maxBitrate: 200000, maxFramerate: 5 };
 
   var state = { audio: false, video: false, hand: false, mode: "speaker", iceServers: [], joined: false };
@@ -58,14 +59,17 @@
     });
   }
 
-  // The answer tells this browser's encoder what to send: mono Opus, FEC, 24 kbit/s.
+  // The answer tells this browser's encoder what to send: mono Opus, FEC, 24 kbit/s and
+  // 40 ms a packet (Chromium honours a=ptime): at 20 ms the headers cost half as much as the voice.
   function tuneOpus(sdp) {
     var found = /a=rtpmap:(\d+) opus\/48000\/2/i.exec(sdp);
     if (!found) return sdp;
     var pt = found[1], settings = "minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0;maxaveragebitrate=24000";
     var fmtp = new RegExp("a=fmtp:" + pt + " [^\\r\\n]*");
-    if (fmtp.test(sdp)) return sdp.replace(fmtp, "a=fmtp:" + pt + " " + settings);
-    return sdp.replace(found[0], found[0] + "\r\na=fmtp:" + pt + " " + settings);
+    sdp = sdp.replace(/a=ptime:\d+\r\n/g, "");
+    if (fmtp.test(sdp)) sdp = sdp.replace(fmtp, "a=fmtp:" + pt + " " + settings);
+    else sdp = sdp.replace(found[0], found[0] + "\r\na=fmtp:" + pt + " " + settings);
+    return sdp.replace(found[0], found[0] + "\r\na=ptime:" + PTIME);
   }
 
   function getMedia() {

@@ -25,6 +25,17 @@ DECODED = """() => {
 }"""
 
 
+# Opus packets the page sent per second of microphone sound: 25 at the 40 ms the answer asks for.
+AUDIO_PACKET_RATE = """() => Promise.all((window.__lessonPeers || []).map(pc => pc.getStats())).then(reports => {
+  let packets = 0, seconds = 0;
+  reports.forEach(report => report.forEach(s => {
+    if (s.type === "outbound-rtp" && s.kind === "audio") packets += s.packetsSent;
+    if (s.type === "media-source" && s.kind === "audio") seconds += s.totalSamplesDuration;
+  }));
+  return seconds > 1 ? packets / seconds : null;
+})"""
+
+
 def decoded(page):
     return page.evaluate(DECODED) or {"audio": 0, "video": 0}
 
@@ -51,6 +62,7 @@ def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_
           window.RTCPeerConnection = function (config) {
             const pc = new Native(config);
             pc.addEventListener('track', () => { window.__lessonSubscriber = pc; });
+            (window.__lessonPeers = window.__lessonPeers || []).push(pc);
             return pc;
           };
           window.RTCPeerConnection.prototype = Native.prototype;
@@ -94,6 +106,9 @@ def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_
 
         got = wait_for_media(student)
         assert got["video"] > 10 and got["audio"] > 48_000, got
+        # The teacher's browser sends Opus in 40 ms packets (a=ptime in the answer), not 20 ms.
+        rate = teacher.evaluate(AUDIO_PACKET_RATE)
+        assert rate is not None and 20 <= rate <= 30, rate
         expect(student.locator(".call-tile:not([hidden]) figcaption").first).to_contain_text("Яна")
         screenshot(student, "lesson-student.png")
         assert_no_serious_violations(student)
