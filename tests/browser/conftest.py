@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 STARTUP_TIMEOUT = 60.0
+MEDIA_TEST_LIMIT = 240.0  # seconds a test with live calls may take (they take about 30)
 MAIL_TIMEOUT = 10.0
 EXPECT_TIMEOUT_MS = 20_000  # expect() polls up to this long for text, URLs and states
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
@@ -288,7 +289,7 @@ def live_server(live_server_process):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
@@ -300,11 +301,75 @@ def browser():
             pytrace=False,
         )
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+def _chromium_processes():
+    """pid -> command line of every Chromium main process this test run started."""
+    mine, parents = os.getpid(), {}
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if command and command[0].endswith(b"chromium") and b"--remote-debugging-pipe" in command:
+            found[int(entry.name)] = command
+    def descends(pid):
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == mine:
+                return True
+        return False
+    return {pid for pid in found if descends(pid)}
+
+
+@pytest.fixture
+def media_browser(playwright, request):
+    """A Chromium of the test's own, for calls (fake camera and microphone), with a watchdog.
+
+    A lesson test once stopped for good inside a Playwright call that has no timeout of its
+    own (evaluate, close) after two live calls in a long-running shared browser. Here such a
+    test gets a fresh browser, and after MEDIA_TEST_LIMIT seconds the watchdog kills it: the
+    call that hung then fails with its line in the traceback instead of holding up the run.
+    """
+    before = _chromium_processes()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    started = _chromium_processes() - before
+    fired = threading.Event()
+
+    def kill():
+        fired.set()
+        for pid in started:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    watchdog = threading.Timer(MEDIA_TEST_LIMIT, kill)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
         yield chromium
-        chromium.close()
+    finally:
+        watchdog.cancel()
+        if fired.is_set():
+            print(f"\n{request.node.nodeid}: stopped by the watchdog after {MEDIA_TEST_LIMIT:.0f} s", file=sys.stderr)
+        try:
+            chromium.close()
+        except Exception:  # already killed by the watchdog
+            pass
 
 
 @pytest.fixture
