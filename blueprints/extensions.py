@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel.speaklater import LazyString
 from flask_compress import Compress
@@ -66,13 +66,35 @@ def _lazy_strings_as_text(value):
     return str(value) if isinstance(value, LazyString) else value
 
 
+def is_bare():
+    """Is this page shown inside another of ours (an iframe), without header, menu and footer?
+
+    Browsers say so in ``Sec-Fetch-Dest``; ``?panel=1`` asks for it where they do not.
+    """
+    if not has_request_context():
+        return False
+    return request.headers.get("Sec-Fetch-Dest") == "iframe" or request.args.get("panel") == "1"
+
+
 def register_template_helpers(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.finalize = _lazy_strings_as_text
 
     @app.context_processor
     def page_context():
-        return {"today_iso": dt.date.today().isoformat()}
+        return {"today_iso": dt.date.today().isoformat(), "bare": is_bare()}
+
+    @app.after_request
+    def framing_headers(response):
+        # Only our own pages may frame ours (the lesson chat on the call screen): no clickjacking.
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        if request.method == "GET" and response.mimetype == "text/html":
+            response.vary.add("Sec-Fetch-Dest")
+            if is_bare():  # the bare version must never be saved as the page itself
+                response.headers["Cache-Control"] = "no-store"
+        return response
 
     def nav_counts():
         """The menu's badges, counted only where the menu is drawn (not for partials)."""

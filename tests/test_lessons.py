@@ -319,6 +319,101 @@ def test_parents_listen_to_broadcasts_only(app, demo, class_chat):
             actions.do_hand(demo["parent"], lesson, True)
 
 
+# The lesson chat on the call screen ---------------------------------------------------------
+
+
+def test_the_call_screen_holds_the_lesson_chat_for_its_members_only(app, demo, signed_in, class_chat):
+    lesson_id = start(app, demo, class_chat, Lesson.BROADCAST)
+    chat_frame = f'data-src="/chats/{class_chat}?panel=1"'
+    for role in ("teacher", "student"):
+        page = signed_in(role).get(f"/lessons/{lesson_id}").get_data(as_text=True)
+        assert 'id="call-chat"' in page and chat_frame in page, role
+    # Ольга listens to the broadcast but is not a member of the class chat: no chat for her.
+    parent = signed_in("parent")
+    page = parent.get(f"/lessons/{lesson_id}").get_data(as_text=True)
+    assert 'id="call-chat"' not in page and "?panel=1" not in page
+    assert parent.get(f"/chats/{class_chat}?panel=1").status_code == 404
+
+
+def test_a_page_in_a_frame_of_ours_is_bare_and_never_saved_as_the_page(app, demo, signed_in, class_chat):
+    student = signed_in("student")
+    full = student.get(f"/chats/{class_chat}")
+    framed = student.get(f"/chats/{class_chat}", headers={"Sec-Fetch-Dest": "iframe"})
+    asked = student.get(f"/chats/{class_chat}?panel=1")
+    assert full.status_code == framed.status_code == asked.status_code == 200
+    assert '<header class="top">' in full.get_data(as_text=True)
+    assert "no-store" not in full.headers.get("Cache-Control", "")
+    for bare in (framed, asked):
+        html = bare.get_data(as_text=True)
+        assert '<body class="bare">' in html
+        assert '<header class="top">' not in html and '<nav class="nav"' not in html and "<footer" not in html
+        assert 'id="lesson-invite"' not in html and 'class="chat-head"' not in html
+        assert 'id="message-form"' in html  # the chat itself is all there
+        assert bare.headers["Cache-Control"] == "no-store"
+    assert "Sec-Fetch-Dest" in full.headers["Vary"]
+
+
+@pytest.mark.parametrize("url", ["/", "/auth/login", "/help"])
+def test_only_our_own_pages_may_frame_ours(app, url):
+    response = app.test_client().get(url)
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+
+
+# The invitation on pages without a socket ----------------------------------------------------
+
+INVITED = "Рощина Яна Михайловна приглашает вас на видеоурок."
+
+
+def test_an_invitation_shows_on_every_page_until_joined_or_put_off(app, demo, signed_in, class_chat):
+    student = signed_in("student")
+    assert student.get("/lessons/invitation").get_data(as_text=True).strip() == ""
+    lesson_id = start(app, demo, class_chat, invited=[demo["student"].id])
+    bar = student.get("/lessons/invitation").get_data(as_text=True)
+    assert INVITED in bar and f'href="/lessons/{lesson_id}"' in bar
+    # Drawn with the page, and asked for again every 20 s; the chat page has its socket instead.
+    for url in ("/", "/notifications", "/help"):
+        page = student.get(url).get_data(as_text=True)
+        assert 'hx-get="/lessons/invitation" hx-trigger="every 20s"' in page and INVITED in page, url
+    chat_page = student.get(f"/chats/{class_chat}").get_data(as_text=True)
+    assert 'id="live-invitation"' not in chat_page
+    # Nobody else sees it: the teacher who called, or another student who was not called.
+    assert INVITED not in signed_in("teacher").get("/").get_data(as_text=True)
+    # Opening the call screen settles it.
+    assert student.get(f"/lessons/{lesson_id}").status_code == 200
+    assert student.get("/lessons/invitation").get_data(as_text=True).strip() == ""
+    assert INVITED not in student.get("/").get_data(as_text=True)
+
+
+def test_not_now_puts_off_only_ones_own_invitation_and_needs_a_csrf_token(app, demo, signed_in, class_chat):
+    lesson_id = start(app, demo, class_chat)  # «Позвонить всем»: Мария is called
+    student = signed_in("student")
+    assert INVITED in student.get("/lessons/invitation").get_data(as_text=True)
+    url = f"/lessons/{lesson_id}/invitation/dismiss"
+    assert student.post(url).status_code == 400  # no CSRF token
+    assert INVITED in student.get("/lessons/invitation").get_data(as_text=True)
+    outsider = signed_in("operator")
+    token = csrf_token(outsider, "/")
+    assert outsider.post(url, data={"csrf_token": token}).status_code == 303
+    assert INVITED in student.get("/lessons/invitation").get_data(as_text=True)  # not hers to put off
+    assert outsider.post("/lessons/999999/invitation/dismiss", data={"csrf_token": token}).status_code == 404
+    token = csrf_token(student, "/")
+    put_off = student.post(url, data={"csrf_token": token}, headers={"HX-Request": "true"})
+    assert put_off.status_code == 200 and put_off.get_data(as_text=True) == ""
+    assert student.get("/lessons/invitation").get_data(as_text=True).strip() == ""
+    assert signed_in("anonymous").get("/lessons/invitation").status_code == 302
+
+
+def test_an_invitation_to_a_lesson_that_ended_is_not_shown(app, demo, signed_in, class_chat):
+    lesson_id = start(app, demo, class_chat)
+    student = signed_in("student")
+    assert INVITED in student.get("/lessons/invitation").get_data(as_text=True)
+    with acting(app):
+        Lesson.update(ended_at=Lesson.started_at).where(Lesson.id == lesson_id).execute()
+    assert student.get("/lessons/invitation").get_data(as_text=True).strip() == ""
+    assert INVITED not in student.get("/").get_data(as_text=True)
+
+
 # TURN credentials -------------------------------------------------------------------------
 
 

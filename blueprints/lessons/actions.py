@@ -4,6 +4,8 @@ Pushes carry no data: «lesson:changed» tells the call screens in the lesson's 
 their own panel again (each sees it as their role allows); invitations and the host's
 decisions about one person go to that person's own room.
 """
+import datetime as dt
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
@@ -13,7 +15,7 @@ from blueprints.home.events import user_room
 from blueprints.lessons import access, media
 from blueprints.notifications.actions import notify
 from db import database
-from db.models import Chat, ChatMember, Lesson, LessonParticipant, ParentLink, User, utcnow
+from db.models import Chat, ChatMember, Lesson, LessonParticipant, Notification, ParentLink, User, utcnow
 
 KINDS = (Lesson.LESSON, Lesson.BROADCAST, Lesson.PARENT_MEETING)
 MODES = ("audio", "speaker", "grid")
@@ -128,9 +130,55 @@ def do_invite(inviter, lesson, user_ids):
     """A notification and a live invitation with «Присоединиться» for each person."""
     link = url_for("lessons.call", lesson_id=lesson.id)
     for user in User.select().where(User.id.in_(list(user_ids))):
-        notify(user, "lesson", _l("%(name)s invites you to a video lesson.", name=inviter.full_name), link=link)
+        notify(user, INVITATION_KIND, _l("%(name)s invites you to a video lesson.", name=inviter.full_name), link=link)
         socketio.emit("lesson:invite", {"lesson_id": lesson.id, "url": link, "from": inviter.full_name},
                       to=user_room(user.id))
+
+
+INVITATION_KIND = "lesson"
+INVITATION_FRESH = dt.timedelta(hours=12)
+
+
+def _invitations(user, lesson=None):
+    query = Notification.select().where(
+        (Notification.user == user) & (Notification.kind == INVITATION_KIND) & Notification.read_at.is_null()
+    )
+    if lesson is not None:
+        query = query.where(Notification.link == url_for("lessons.call", lesson_id=lesson.id))
+    return query
+
+
+def pending_invitation(user):
+    """``(notification, lesson)``: the newest unread invitation to a lesson still running, or None.
+
+    Pages without a socket ask for it every few seconds (templates/lessons/_invitation.html).
+    """
+    recent = (
+        _invitations(user).where(Notification.created_at >= utcnow() - INVITATION_FRESH)
+        .order_by(Notification.id.desc()).limit(10)
+    )
+    by_link = {}
+    for notice in recent:
+        by_link.setdefault(notice.link, notice)
+    prefix = url_for("lessons.call", lesson_id=0)[:-1]  # the links are the call screens'
+    ids = {
+        int(link[len(prefix):]): link
+        for link in by_link
+        if link.startswith(prefix) and link[len(prefix):].isdigit()
+    }
+    if not ids:
+        return None
+    running = Lesson.select().where(Lesson.id.in_(list(ids)) & Lesson.ended_at.is_null())
+    newest = max(running, key=lambda lesson: by_link[ids[lesson.id]].id, default=None)
+    return (by_link[ids[newest.id]], newest) if newest is not None else None
+
+
+def do_read_invitations(user, lesson):
+    """Joining, or «Не сейчас», settles this lesson's invitations for ``user``."""
+    with database.atomic():
+        Notification.update(read_at=utcnow()).where(
+            Notification.id.in_(_invitations(user, lesson).select(Notification.id))
+        ).execute()
 
 
 def do_join(user, lesson, role):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.chats import actions as chat_actions
-from blueprints.chats.access import access_chat, is_staff
+from blueprints.chats.access import access_chat, find_chat, is_staff
 from blueprints.lessons import access, actions
 from blueprints.lessons.actions import LessonError
 from db.models import Chat, ChatMember, Lesson, Membership
@@ -126,12 +126,34 @@ def call(lesson_id):
     lesson, role = access.access_lesson(current_user, lesson_id)
     if not lesson.is_running:
         return render_template("lessons/ended.html", lesson=lesson, chat=lesson.chat), 410
+    actions.do_read_invitations(current_user, lesson)
     return render_template(
         "lessons/call.html", lesson=lesson, role=role, chat=lesson.chat,
         title=chat_actions.chat_title(lesson.chat, current_user),
         runs=access.is_host_or_admin(current_user, lesson, role),
         staff=is_staff(current_user, lesson.school),
+        # A parent listening to a broadcast is not a member of the class chat.
+        chat_open=find_chat(current_user, lesson.chat_id) is not None,
     )
+
+
+@bp.route("/lessons/invitation")
+@login_required
+def invitation():
+    """The bar «… invites you to a video lesson» on pages without a socket (base.html asks)."""
+    return render_template("lessons/_invitation.html", pending=actions.pending_invitation(current_user))
+
+
+@bp.route("/lessons/<int:lesson_id>/invitation/dismiss", methods=["POST"])
+@login_required
+def dismiss_invitation(lesson_id):
+    lesson = Lesson.get_or_none(Lesson.id == lesson_id)
+    if lesson is None:
+        abort(404)
+    actions.do_read_invitations(current_user, lesson)  # only ever this person's own notices
+    if request.headers.get("HX-Request"):
+        return ""
+    return redirect(url_for("home.index"), code=303)
 
 
 @bp.route("/lessons/<int:lesson_id>/panel")
@@ -265,6 +287,12 @@ def settings(lesson_id):
 @bp.app_template_global("running_lessons")
 def running_lessons_global(chat_ids):
     return actions.running_in(chat_ids)
+
+
+@bp.app_template_global("lesson_invitation")
+def lesson_invitation():
+    """For base.html: what the invitation bar shows when the page is drawn."""
+    return actions.pending_invitation(current_user)
 
 
 @bp.app_template_global("chat_lesson")

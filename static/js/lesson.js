@@ -298,6 +298,20 @@
     else if (root.requestFullscreen) root.requestFullscreen();
   });
 
+  // The lesson's chat: its own page in a frame, fetched the first time it is opened.
+  var chatButton = document.getElementById("call-chat");
+  var chatBox = document.getElementById("call-chat-box");
+  if (chatButton && chatBox) {
+    chatButton.addEventListener("click", function () {
+      var open = chatBox.hidden;
+      var frame = chatBox.querySelector("iframe");
+      if (open && !frame.getAttribute("src")) frame.setAttribute("src", frame.getAttribute("data-src"));
+      chatBox.hidden = !open;
+      document.body.classList.toggle("call-chat-open", open);
+      chatButton.setAttribute("aria-pressed", String(open));
+    });
+  }
+
   document.getElementById("call-leave").addEventListener("submit", function (event) {
     if (!state.joined) return;
     event.preventDefault();

@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .flows import create_class_chat, screenshot, sign_in
+from .flows import PHONE, create_class_chat, screenshot, sign_in
 from .test_accessibility import assert_no_serious_violations
 from .test_chat import STUDENT, TEACHER, open_class_page
 
@@ -50,7 +50,10 @@ def wait_for_media(page, audio=True, seconds=60):
     return got
 
 
-def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_it(browser, live_server, demo_people):
+def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_it(
+    media_browser, live_server, demo_people
+):
+    browser = media_browser
     phone = {"width": 390, "height": 844}
     teacher_context = browser.new_context(viewport=phone, base_url=live_server, locale="ru-RU")
     student_context = browser.new_context(viewport=phone, base_url=live_server, locale="ru-RU")
@@ -121,6 +124,19 @@ def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_
         teacher_got = wait_for_media(teacher, audio=False)  # Мария's microphone is off
         assert teacher_got["video"] > 10, teacher_got
 
+        # The lesson's chat opens beside the call; a message written there reaches the other side live.
+        for page in (teacher, student):
+            page.get_by_role("button", name="Чат урока", exact=True).click()
+            expect(page.get_by_role("button", name="Чат урока", exact=True)).to_have_attribute("aria-pressed", "true")
+        student_chat = student.frame_locator("#call-chat-box iframe")
+        teacher_chat = teacher.frame_locator("#call-chat-box iframe")
+        expect(teacher_chat.get_by_label("Сообщение", exact=True)).to_be_visible()
+        student_chat.get_by_label("Сообщение", exact=True).fill("Меня слышно?")
+        student_chat.get_by_role("button", name="Отправить", exact=True).click()
+        expect(teacher_chat.get_by_text("Меня слышно?")).to_be_visible()
+        expect(teacher.locator("#call-state")).to_have_text("Подключено")  # the call goes on
+        screenshot(teacher, "lesson-chat-panel.png")
+
         # A raised hand reaches the host's queue.
         student.get_by_role("button", name="Поднять руку").click()
         expect(teacher.locator("#call-hands")).to_contain_text("Иванова Мария")
@@ -134,3 +150,30 @@ def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_
     finally:
         teacher_context.close()
         student_context.close()
+
+
+def test_an_invitation_reaches_a_page_without_a_socket_and_can_be_put_off(media_browser, live_server, demo_people):
+    """The student is on the home page, which holds no socket: the bar comes by polling (20 s)."""
+    contexts = [media_browser.new_context(viewport=PHONE, base_url=live_server, locale="ru-RU") for _ in range(2)]
+    try:
+        teacher, student = (context.new_page() for context in contexts)
+        sign_in(student, STUDENT)
+        expect(student.get_by_role("heading", level=1)).to_contain_text("Здравствуйте")
+        sign_in(teacher, TEACHER)
+        open_class_page(teacher)
+        create_class_chat(teacher, "7А — Классный час")
+        teacher.get_by_role("link", name="Начать видеоурок").click()
+        teacher.get_by_role("button", name="Позвонить всем").click()
+        expect(teacher).to_have_url(re.compile(r"/lessons/\d+$"))
+
+        bar = student.get_by_role("alert")
+        expect(bar).to_contain_text("Рощина Яна Михайловна приглашает вас на видеоурок.", timeout=30_000)
+        screenshot(student, "lesson-invitation-home.png")
+        bar.get_by_role("button", name="Не сейчас").click()
+        expect(student.get_by_role("alert")).to_have_count(0)
+        student.reload()  # put off for good, not only hidden
+        expect(student.get_by_role("heading", level=1)).to_contain_text("Здравствуйте")
+        expect(student.get_by_role("alert")).to_have_count(0)
+    finally:
+        for context in contexts:
+            context.close()
