@@ -157,20 +157,19 @@ def pending_invitation(user):
         _invitations(user).where(Notification.created_at >= utcnow() - INVITATION_FRESH)
         .order_by(Notification.id.desc()).limit(10)
     )
-    by_link = {}
-    for notice in recent:
-        by_link.setdefault(notice.link, notice)
     prefix = url_for("lessons.call", lesson_id=0)[:-1]  # the links are the call screens'
-    ids = {
-        int(link[len(prefix):]): link
-        for link in by_link
-        if link.startswith(prefix) and link[len(prefix):].isdigit()
-    }
-    if not ids:
+    notices = {}  # lesson id -> its newest notice, newest lessons first
+    for notice in recent:
+        tail = notice.link[len(prefix):]
+        if notice.link.startswith(prefix) and tail.isdigit():
+            notices.setdefault(int(tail), notice)
+    if not notices:
         return None
-    running = Lesson.select().where(Lesson.id.in_(list(ids)) & Lesson.ended_at.is_null())
-    newest = max(running, key=lambda lesson: by_link[ids[lesson.id]].id, default=None)
-    return (by_link[ids[newest.id]], newest) if newest is not None else None
+    running = {
+        lesson.id: lesson
+        for lesson in Lesson.select().where(Lesson.id.in_(list(notices)) & Lesson.ended_at.is_null())
+    }
+    return next(((notice, running[i]) for i, notice in notices.items() if i in running), None)
 
 
 def do_read_invitations(user, lesson):

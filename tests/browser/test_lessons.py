@@ -54,9 +54,8 @@ def test_a_teacher_starts_a_lesson_in_a_class_chat_and_a_student_sees_and_hears_
     media_browser, live_server, demo_people
 ):
     browser = media_browser
-    phone = {"width": 390, "height": 844}
-    teacher_context = browser.new_context(viewport=phone, base_url=live_server, locale="ru-RU")
-    student_context = browser.new_context(viewport=phone, base_url=live_server, locale="ru-RU")
+    teacher_context = browser.new_context(viewport=PHONE, base_url=live_server, locale="ru-RU")
+    student_context = browser.new_context(viewport=PHONE, base_url=live_server, locale="ru-RU")
     for context in (teacher_context, student_context):
         context.set_default_timeout(30_000)
         # The page keeps its subscriber connection here for the test to read getStats() from.
